@@ -1,0 +1,145 @@
+# ckrun: one non-recursive GNU Makefile.
+#
+#   make                 library, libkrunfw, CLI, tools, test programs
+#   make check           every test (unit, ASan/UBSan, ABI, KVM, kernel, fuzz replay, format)
+#   make install         PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib64
+#   make fuzz            libFuzzer binaries (clang)
+#   make bench           benchmarks
+#   make clean
+#
+# Areas add their own sources, programs and checks in mk/*.mk; the rules that
+# are the same for everyone live here.
+
+VERSION_MAJOR := 1
+VERSION_MINOR := 18
+VERSION_PATCH := 0
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib64
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+B ?= build
+CC ?= gcc
+CLANG ?= clang
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef -Wvla \
+	-Wcast-qual -Wwrite-strings -Wimplicit-fallthrough -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -fPIC $(WARNINGS) $(EXTRA_CFLAGS)
+LDFLAGS += $(EXTRA_LDFLAGS)
+LDLIBS := -lpthread -ldl
+
+# Sanitizer builds of the unit tests: make B=build/asan SAN=1 unit-tests
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+# ---------------------------------------------------------------------------
+# The library: every .c under src/, hidden by default, krun_* exported
+# through libkrun.map.
+LIB_SRCS := $(sort $(shell find src -name '*.c'))
+LIB_ASM := $(sort $(shell find src -name '*.S'))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(LIB_ASM:%.S=$(B)/%.o)
+LIB_SONAME := libkrun.so.$(VERSION_MAJOR)
+LIB_FILE := $(B)/libkrun.so.$(VERSION)
+
+# Everything a test program may link: the library's objects as a static archive
+# (the objects are the same; hidden visibility only affects dynamic export).
+INTERNAL_A := $(B)/libkrun-internal.a
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(B)/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB_FILE): $(LIB_OBJS) libkrun.map
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=libkrun.map \
+		-Wl,-z,defs -Wl,-z,now -Wl,-z,relro $(LDFLAGS) -o $@ $(LIB_OBJS) $(LDLIBS)
+	ln -sf libkrun.so.$(VERSION) $(B)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(B)/libkrun.so
+
+$(INTERNAL_A): $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libkrun.pc: libkrun.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+
+ALL += $(LIB_FILE) $(B)/libkrun.pc
+
+# ---------------------------------------------------------------------------
+# Test programs: tests/<suite>/test_*.c, each linked with tests/lib and the
+# internal archive.  They print TAP; scripts/run-tests.sh totals them.
+TEST_LIB_SRCS := $(sort $(wildcard tests/lib/*.c))
+TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(B)/%.o)
+
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) -MMD -MP -c -o $@ $<
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:%.c=$(B)/%)
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(TEST_LIB_OBJS) $(INTERNAL_A)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit-tests: $(UNIT_BINS)
+ALL += $(UNIT_BINS)
+
+RUN_TESTS := scripts/run-tests.sh
+
+# Areas: kernel/, cli/, init/, tests/kvm, tests/guest, fuzz/, bench/, ...
+include $(sort $(wildcard mk/*.mk))
+
+all: $(ALL)
+
+# ---------------------------------------------------------------------------
+# Checks.  Each area appends its targets to CHECKS in mk/*.mk.
+check-unit: $(UNIT_BINS)
+	$(RUN_TESTS) unit $(UNIT_BINS)
+
+check-asan:
+	$(MAKE) --no-print-directory B=$(B)/asan SAN=1 CC=$(CC) unit-tests
+	$(RUN_TESTS) unit-asan $(UNIT_BINS:$(B)/%=$(B)/asan/%)
+
+check-format:
+	scripts/check-format.sh
+
+CHECKS := check-format check-unit check-asan $(CHECKS)
+
+check: all
+	scripts/run-checks.sh $(MAKE) $(CHECKS)
+
+# ---------------------------------------------------------------------------
+install: install-lib $(INSTALLS)
+
+install-lib: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0755 $(LIB_FILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf libkrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libkrun.so
+	install -m 0644 include/libkrun.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(B)/libkrun.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+clean:
+	rm -rf build
+
+.PHONY: all check clean install install-lib $(INSTALLS) unit-tests check-unit check-asan check-format \
+	$(CHECKS)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

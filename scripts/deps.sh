@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# deps.sh: every Debian package ckrun's build, tests and benchmarks need.
+# As root: installs the missing ones with apt-get.  Otherwise: prints the exact
+# command to run and fails if anything is missing.
+#   scripts/deps.sh          check / install
+#   scripts/deps.sh --list   print the package list
+set -euo pipefail
+
+packages=(
+	# build: library, CLI, init, tests
+	build-essential pkg-config linux-libc-dev binutils file
+	# style and sanitizer/fuzzer builds
+	clang clang-format libclang-rt-14-dev
+	# guest kernel (kernel/build.sh): Debian's kernel build dependencies
+	bc bison flex libelf-dev libssl-dev cpio xz-utils dpkg-dev
+	# kernel sanity test and nested end-to-end tests (QEMU TCG), test rootfs
+	qemu-system-x86 busybox-static
+)
+
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${packages[@]}"
+	exit 0
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}" >&2
+	echo "deps.sh: run: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || echo "deps.sh: apt-get update failed; trying the cached lists" >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
