@@ -14,7 +14,7 @@ packages=(
 	# guest kernel (kernel/build.sh): Debian's kernel build dependencies
 	bc bison flex libelf-dev libssl-dev cpio xz-utils dpkg-dev
 	# kernel sanity test and nested end-to-end tests (QEMU TCG), test rootfs
-	qemu-system-x86 busybox-static
+	qemu-system-x86 busybox-static e2fsprogs
 )
 
 if [ "${1:-}" = --list ]; then

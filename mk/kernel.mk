@@ -1,0 +1,50 @@
+# Guest kernel -> libkrunfw.so.5 (see kernel/build.sh and docs/ARCHITECTURE.md).
+KDIR := $(B)/kernel
+KRUNFW_SONAME := libkrunfw.so.5
+KRUNFW := $(B)/$(KRUNFW_SONAME)
+KERNEL_INPUTS := kernel/config.fragment kernel/build.sh kernel/checkconfig.sh \
+	kernel/fetch-source.sh kernel/source.conf $(wildcard kernel/patches/*.patch)
+
+# build.sh serves a cached vmlinux when one was built from the same inputs.
+$(KDIR)/vmlinux: $(KERNEL_INPUTS)
+	kernel/build.sh $(KDIR)
+
+$(B)/tools/flatten: kernel/flatten.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+$(KDIR)/kernel.bin $(KDIR)/kernel-layout.h &: $(KDIR)/vmlinux $(B)/tools/flatten
+	$(B)/tools/flatten $< $(KDIR)/kernel.bin $(KDIR)/kernel-layout.h
+
+$(KDIR)/krunfw.o: kernel/krunfw.c $(KDIR)/kernel-layout.h
+	$(CC) $(CPPFLAGS) -I$(KDIR) $(CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(KDIR)/blob.o: kernel/blob.S $(KDIR)/kernel.bin
+	$(CC) -DKRUNFW_IMAGE_PATH='"$(KDIR)/kernel.bin"' -c -o $@ $<
+
+$(KRUNFW): $(KDIR)/krunfw.o $(KDIR)/blob.o kernel/libkrunfw.map
+	$(CC) -shared -Wl,-soname,$(KRUNFW_SONAME) -Wl,--version-script=kernel/libkrunfw.map \
+		-Wl,-z,noexecstack $(LDFLAGS) -o $@ $(KDIR)/krunfw.o $(KDIR)/blob.o
+	ln -sf $(KRUNFW_SONAME) $(B)/libkrunfw.so
+
+kernel: $(KRUNFW)
+ALL += $(KRUNFW)
+
+install-krunfw: $(KRUNFW)
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(KRUNFW) $(DESTDIR)$(LIBDIR)/$(KRUNFW_SONAME)
+	ln -sf $(KRUNFW_SONAME) $(DESTDIR)$(LIBDIR)/libkrunfw.so
+INSTALLS += install-krunfw
+
+# Tests: the library's ABI, then the kernel itself booted under QEMU TCG.
+$(B)/tests/kernel/test_krunfw: $(B)/tests/kernel/test_krunfw.o $(TEST_LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ -ldl
+
+check-krunfw: $(KRUNFW) $(B)/tests/kernel/test_krunfw
+	KRUNFW=$(KRUNFW) VMLINUX=$(KDIR)/vmlinux $(RUN_TESTS) krunfw tests/kernel/check-krunfw.sh
+
+check-kernel-boot: $(KDIR)/vmlinux
+	VMLINUX=$(KDIR)/vmlinux WORK=$(B)/kernel-boot $(RUN_TESTS) kernel-boot tests/kernel/boot-qemu.sh
+
+CHECKS += check-krunfw check-kernel-boot
+.PHONY: kernel install-krunfw check-krunfw check-kernel-boot
