@@ -1,0 +1,47 @@
+/*
+ * legacy.h: the PC devices a kernel expects on the port-IO bus
+ * (libkrun-behaviour.md §3.8): i8042 (only the 0xFE reset command matters),
+ * four 16550 UARTs (COM1 optionally a serial console on host fds, the others
+ * sinks) and the CMOS memory-size registers.
+ */
+#ifndef KRUN_KVM_X86_LEGACY_H
+#define KRUN_KVM_X86_LEGACY_H
+
+#include <stdint.h>
+
+struct bus;
+struct evloop;
+struct kvm;
+struct legacy;
+
+struct legacy_cfg {
+    int com1_in;       /* serial console input fd, -1 for none; owned */
+    int com1_out;      /* serial console output fd, -1 for a sink; owned */
+    uint64_t low_end;  /* exclusive end of RAM below the MMIO gap */
+    uint64_t high_end; /* exclusive end of RAM above 4 GiB, 0 if none */
+    /* Called on a vCPU thread when the guest asks for a CPU reset. */
+    void (*reset)(void *opaque);
+    void *opaque;
+};
+
+/*
+ * Create the devices, register them on (pio), and watch COM1's input fd on
+ * (loop).  Takes ownership of the COM1 fds (closed by legacy_destroy, or on
+ * failure here).  An input fd that is a tty is put in raw mode until
+ * legacy_restore_tty().  Returns 0 or -errno.  Build thread.
+ */
+int legacy_create(struct legacy **out, struct kvm *kvm, struct bus *pio,
+                  struct evloop *loop, const struct legacy_cfg *cfg);
+
+/* Restore the terminal modes legacy_create changed.  Idempotent; safe from
+ * the exit path. */
+void legacy_restore_tty(struct legacy *lg);
+
+/* Restore the tty, stop watching input, close the fds and free. */
+void legacy_destroy(struct legacy *lg);
+
+/* The CMOS memory-size register (reg, 0..127) for the RAM in (cfg).
+ * Exposed for unit tests. */
+uint8_t legacy_cmos_mem_reg(const struct legacy_cfg *cfg, uint8_t reg);
+
+#endif /* KRUN_KVM_X86_LEGACY_H */
