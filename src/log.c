@@ -36,8 +36,8 @@ bool log_enabled(enum log_level level)
            (unsigned)level <= __atomic_load_n(&logger.level, __ATOMIC_RELAXED);
 }
 
-static void log_vwrite(enum log_level level, const char *tag, const char *fmt,
-                       va_list ap)
+static __attribute__((format(printf, 3, 0))) void
+log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list ap)
 {
     char buf[1024];
     struct timespec now;
