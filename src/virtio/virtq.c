@@ -255,8 +255,8 @@ bool virtq_should_notify(struct virtq *vq)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     vq->signalled_used = new;
     vq->signalled_valid = true;
-    if (valid && old == new)
-        return false;
+    if (old == new)
+        return false; /* nothing used since the last decision */
     if (vq->event_idx)
         return !valid || vring_need_event(used_event(vq), new, old);
     return !(le16toh(READ_ONCE(vq->avail->flags)) & VRING_AVAIL_F_NO_INTERRUPT);

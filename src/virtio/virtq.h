@@ -50,7 +50,7 @@ struct virtq {
     /* Owner: the device loop thread (qlock).  Reset by virtq_validate(). */
     uint16_t next_avail;     /* next avail ring slot to pop */
     uint16_t next_used;      /* our copy of used->idx */
-    uint16_t signalled_used; /* used idx at the last interrupt */
+    uint16_t signalled_used; /* used idx at the last notify decision */
     bool signalled_valid;    /* signalled_used means something */
 
     /* Immutable after virtio_dev_init(). */
