@@ -61,6 +61,8 @@ struct uart {
     int in_fd, out_fd;       /* -1 when absent */
     struct ev_source in_src; /* input watch, owner: the VMM loop */
     bool in_watched, in_eof;
+    bool tty_saved;          /* in_fd is a tty we put in raw mode */
+    struct termios tty_mode; /* its mode before that */
     /* Registers, protected by lg->lock. */
     uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
     bool thri_pending; /* THR-empty interrupt not yet acknowledged */
@@ -76,8 +78,6 @@ struct legacy {
     struct uart com[4];
     uint8_t irq_level[16];
     uint8_t cmos_index;
-    bool tty_saved;
-    struct termios tty_saved_mode;
 };
 
 static const struct {
@@ -323,23 +323,28 @@ static void cmos_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 
 /* ---- setup -------------------------------------------------------------- */
 
-static void legacy_raw_tty(struct legacy *lg, int fd)
+static void uart_raw_tty(struct uart *u)
 {
     struct termios t;
 
-    if (!isatty(fd) || tcgetattr(fd, &lg->tty_saved_mode) < 0)
+    if (u->in_fd < 0 || !isatty(u->in_fd) ||
+        tcgetattr(u->in_fd, &u->tty_mode) < 0)
         return;
-    t = lg->tty_saved_mode;
+    t = u->tty_mode;
     cfmakeraw(&t);
-    if (tcsetattr(fd, TCSANOW, &t) == 0)
-        lg->tty_saved = true;
+    if (tcsetattr(u->in_fd, TCSANOW, &t) == 0)
+        u->tty_saved = true;
 }
 
 void legacy_restore_tty(struct legacy *lg)
 {
-    if (lg && lg->tty_saved) {
-        tcsetattr(lg->cfg.com1_in, TCSANOW, &lg->tty_saved_mode);
-        lg->tty_saved = false;
+    for (unsigned int i = 0; lg && i < ARRAY_SIZE(lg->com); i++) {
+        struct uart *u = &lg->com[i];
+
+        if (u->tty_saved) {
+            tcsetattr(u->in_fd, TCSANOW, &u->tty_mode);
+            u->tty_saved = false;
+        }
     }
 }
 
@@ -367,6 +372,16 @@ static int legacy_register(struct legacy *lg, struct bus *pio)
     return rc;
 }
 
+static void close_com_fds(const struct legacy_cfg *cfg)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(cfg->com_in); i++) {
+        if (cfg->com_in[i] >= 0)
+            close(cfg->com_in[i]);
+        if (cfg->com_out[i] >= 0 && cfg->com_out[i] != cfg->com_in[i])
+            close(cfg->com_out[i]);
+    }
+}
+
 int legacy_create(struct legacy **out, struct kvm *kvm, struct bus *pio,
                   struct evloop *loop, const struct legacy_cfg *cfg)
 {
@@ -374,38 +389,32 @@ int legacy_create(struct legacy **out, struct kvm *kvm, struct bus *pio,
     int rc;
 
     if (!lg) {
-        rc = -ENOMEM;
-        goto err_close_fds;
+        close_com_fds(cfg);
+        return -ENOMEM;
     }
     lg->kvm = kvm;
     lg->loop = loop;
     lg->cfg = *cfg;
     pthread_mutex_init(&lg->lock, NULL);
-    uart_init(lg, 0, cfg->com1_in, cfg->com1_out);
-    for (unsigned int i = 1; i < ARRAY_SIZE(lg->com); i++)
-        uart_init(lg, i, -1, -1);
+    for (unsigned int i = 0; i < ARRAY_SIZE(lg->com); i++)
+        uart_init(lg, i, cfg->com_in[i], cfg->com_out[i]);
     rc = legacy_register(lg, pio);
-    if (rc < 0)
-        goto err_free;
-    if (cfg->com1_in >= 0) {
-        legacy_raw_tty(lg, cfg->com1_in);
-        uart_watch_input(&lg->com[0], true);
-        if (!lg->com[0].in_watched)
-            log_warn("serial console input fd %d cannot be polled; ignored",
-                     cfg->com1_in);
+    if (rc < 0) {
+        legacy_destroy(lg);
+        return rc;
+    }
+    for (unsigned int i = 0; i < ARRAY_SIZE(lg->com); i++) {
+        struct uart *u = &lg->com[i];
+
+        if (u->in_fd < 0)
+            continue;
+        uart_raw_tty(u);
+        uart_watch_input(u, true);
+        if (!u->in_watched)
+            log_warn("serial input fd %d cannot be polled; ignored", u->in_fd);
     }
     *out = lg;
     return 0;
-
-err_free:
-    pthread_mutex_destroy(&lg->lock);
-    free(lg);
-err_close_fds:
-    if (cfg->com1_in >= 0)
-        close(cfg->com1_in);
-    if (cfg->com1_out >= 0 && cfg->com1_out != cfg->com1_in)
-        close(cfg->com1_out);
-    return rc;
 }
 
 void legacy_destroy(struct legacy *lg)
@@ -413,11 +422,9 @@ void legacy_destroy(struct legacy *lg)
     if (!lg)
         return;
     legacy_restore_tty(lg);
-    uart_watch_input(&lg->com[0], false);
-    if (lg->cfg.com1_in >= 0)
-        close(lg->cfg.com1_in);
-    if (lg->cfg.com1_out >= 0 && lg->cfg.com1_out != lg->cfg.com1_in)
-        close(lg->cfg.com1_out);
+    for (unsigned int i = 0; i < ARRAY_SIZE(lg->com); i++)
+        uart_watch_input(&lg->com[i], false);
+    close_com_fds(&lg->cfg);
     pthread_mutex_destroy(&lg->lock);
     free(lg);
 }

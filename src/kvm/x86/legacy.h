@@ -1,8 +1,8 @@
 /*
  * legacy.h: the PC devices a kernel expects on the port-IO bus
  * (libkrun-behaviour.md §3.8): i8042 (only the 0xFE reset command matters),
- * four 16550 UARTs (COM1 optionally a serial console on host fds, the others
- * sinks) and the CMOS memory-size registers.
+ * four 16550 UARTs (COM1-4, each optionally a serial console on host fds,
+ * otherwise a sink) and the CMOS memory-size registers.
  */
 #ifndef KRUN_KVM_X86_LEGACY_H
 #define KRUN_KVM_X86_LEGACY_H
@@ -15,8 +15,8 @@ struct kvm;
 struct legacy;
 
 struct legacy_cfg {
-    int com1_in;       /* serial console input fd, -1 for none; owned */
-    int com1_out;      /* serial console output fd, -1 for a sink; owned */
+    int com_in[4];     /* COM1-4 input fds, -1 for none; owned */
+    int com_out[4];    /* COM1-4 output fds, -1 for a sink; owned */
     uint64_t low_end;  /* exclusive end of RAM below the MMIO gap */
     uint64_t high_end; /* exclusive end of RAM above 4 GiB, 0 if none */
     /* Called on a vCPU thread when the guest asks for a CPU reset. */
@@ -25,9 +25,9 @@ struct legacy_cfg {
 };
 
 /*
- * Create the devices, register them on (pio), and watch COM1's input fd on
- * (loop).  Takes ownership of the COM1 fds (closed by legacy_destroy, or on
- * failure here).  An input fd that is a tty is put in raw mode until
+ * Create the devices, register them on (pio), and watch the UARTs' input
+ * fds on (loop).  Takes ownership of the fds (closed by legacy_destroy, or on
+ * failure here).  Input fds that are ttys are put in raw mode until
  * legacy_restore_tty().  Returns 0 or -errno.  Build thread.
  */
 int legacy_create(struct legacy **out, struct kvm *kvm, struct bus *pio,

@@ -1,0 +1,393 @@
+/*
+ * vm.c: build one VM from a struct vm_config and run it on the calling
+ * thread.  vm_start() reads as the list of build steps (build_steps[]); the
+ * VM ends through vm_exit(), which restores the terminal and _exit()s with
+ * the guest's status, as upstream libkrun does (libkrun-behaviour.md §3.9).
+ */
+#define LOG_TAG "vm"
+#include "vm.h"
+#include "bus.h"
+#include "config.h"
+#include "evloop.h"
+#include "fwlib.h"
+#include "kvm/kvm.h"
+#include "kvm/vcpu.h"
+#include "kvm/x86/boot.h"
+#include "kvm/x86/cpu.h"
+#include "kvm/x86/elf.h"
+#include "kvm/x86/layout.h"
+#include "kvm/x86/legacy.h"
+#include "log.h"
+#include "mem.h"
+#include "util.h"
+
+#include <errno.h>
+#include <libkrun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define VM_STATUS_NONE (-1)
+#define VM_DEFAULT_CMDLINE                                                     \
+    "reboot=k panic=-1 panic_print=0 nomodule console=hvc0 "                   \
+    "rootfstype=virtiofs rw quiet no-kvmapf init=/init.krun"
+
+struct vm {
+    struct vm_config *cfg;
+    struct kvm kvm;
+    struct guest_mem gm;
+    struct boot_layout layout;
+    struct bus pio, mmio;
+    struct evloop loop; /* the VMM loop: the calling thread */
+    struct legacy *legacy;
+    struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
+    struct vcpu *vcpus;
+    unsigned int nr_vcpus;
+    struct vcpu_env vcpu_env;
+
+    /* The kernel: a libkrunfw bundle (mapped) or an ELF file (copied). */
+    void *bundle;
+    uint64_t bundle_load;
+    size_t bundle_size;
+    uint8_t *elf_data;
+    size_t elf_len;
+    struct elf_image elf;
+    uint64_t entry;
+    char *cmdline;
+
+    int exit_efd;              /* written when the VM must end */
+    struct ev_source exit_src; /* owner: the VMM loop */
+    int vcpu_status;           /* atomic; first vCPU to stop sets it */
+};
+
+/* ---- exit path ----------------------------------------------------------- */
+
+static void vm_request_exit(struct vm *vm)
+{
+    uint64_t one = 1;
+
+    /* EAGAIN only when the counter is already huge: exit already pending. */
+    if (write(vm->exit_efd, &one, sizeof(one)) < 0)
+        (void)0;
+}
+
+/* A vCPU stopped on its own (vCPU thread). */
+static void vm_vcpu_stopped(void *opaque, unsigned int index, int status)
+{
+    struct vm *vm = opaque;
+    int none = VM_STATUS_NONE;
+
+    __atomic_compare_exchange_n(&vm->vcpu_status, &none, status, false,
+                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    vm_request_exit(vm);
+}
+
+/* The guest wrote 0xFE to the i8042 (vCPU thread). */
+static void vm_guest_reset(void *opaque)
+{
+    vm_request_exit(opaque);
+}
+
+/*
+ * The VM is over: pick the status (the first stopped vCPU's, else 0), restore
+ * the terminal and leave.  _exit, not exit: no atexit handlers, no stdio
+ * flush of the caller's buffers, as upstream.  The kernel tears the VM down.
+ */
+static void vm_exit(struct ev_source *src, uint32_t events)
+{
+    struct vm *vm = container_of(src, struct vm, exit_src);
+    int status = __atomic_load_n(&vm->vcpu_status, __ATOMIC_ACQUIRE);
+
+    if (status == VM_STATUS_NONE)
+        status = 0;
+    log_debug("VM exit, status %d", status);
+    legacy_restore_tty(vm->legacy);
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    _exit(status);
+}
+
+/* ---- build steps -----------------------------------------------------------
+ */
+
+static int vm_set_ids(struct vm *vm)
+{
+    if (vm->cfg->set_gid && setgid(vm->cfg->gid) < 0)
+        return -errno;
+    if (vm->cfg->set_uid && setuid(vm->cfg->uid) < 0)
+        return -errno;
+    return 0;
+}
+
+static int vm_load_bundle(struct vm *vm)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    int rc = fwlib_get_kernel(&vm->bundle, &vm->bundle_load, &vm->entry,
+                              &vm->bundle_size);
+
+    if (rc < 0) {
+        log_error("no kernel: %s could not be loaded", FWLIB_SONAME);
+        return rc;
+    }
+    /* Mapped as its own memslot: everything must be page-aligned. */
+    if (!IS_ALIGNED((uintptr_t)vm->bundle, page) ||
+        !IS_ALIGNED(vm->bundle_load, page) ||
+        !IS_ALIGNED(vm->bundle_size, page) || vm->bundle_size == 0) {
+        log_error("kernel bundle not page-aligned (host %p, load %#llx)",
+                  vm->bundle, (unsigned long long)vm->bundle_load);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int vm_load_kernel(struct vm *vm)
+{
+    const struct vm_config *cfg = vm->cfg;
+
+    if (cfg->firmware_path) {
+        log_error("firmware boot is not implemented");
+        return -EINVAL;
+    }
+    if (cfg->initramfs) {
+        log_error("an initramfs is not supported yet");
+        return -EINVAL;
+    }
+    if (!cfg->kernel_path)
+        return vm_load_bundle(vm);
+    if (cfg->kernel_format != KRUN_KERNEL_FORMAT_ELF) {
+        log_error("kernel format %u is not implemented (only ELF)",
+                  cfg->kernel_format);
+        return -EINVAL;
+    }
+    return elf_read_file(cfg->kernel_path, &vm->elf_data, &vm->elf_len,
+                         &vm->elf);
+}
+
+static int vm_create_kvm(struct vm *vm)
+{
+    return kvm_create(&vm->kvm);
+}
+
+/* RAM (and the bundle) as guest memory regions, each one a memslot. */
+static int vm_create_memory(struct vm *vm)
+{
+    uint64_t ram = ALIGN_UP((uint64_t)vm->cfg->ram_mib << 20,
+                            (uint64_t)sysconf(_SC_PAGESIZE));
+    int rc =
+        boot_plan_memory(ram, vm->bundle_load, vm->bundle_size, &vm->layout);
+
+    if (rc < 0) {
+        log_error("cannot lay out %u MiB of RAM", vm->cfg->ram_mib);
+        return rc;
+    }
+    for (unsigned int i = 0; rc == 0 && i < vm->layout.nr; i++) {
+        const struct boot_range *r = &vm->layout.r[i];
+
+        rc = r->kind == BOOT_RANGE_KERNEL
+                 ? gm_add_region(&vm->gm, r->gpa, r->size, vm->bundle)
+                 : gm_map_anon(&vm->gm, r->gpa, r->size);
+    }
+    for (unsigned int i = 0; rc == 0 && i < vm->gm.nr_regions; i++)
+        rc = kvm_add_memslot(&vm->kvm, vm->gm.regions[i].gpa,
+                             vm->gm.regions[i].size, vm->gm.regions[i].host);
+    return rc;
+}
+
+static int vm_create_loop(struct vm *vm)
+{
+    int rc = evloop_init(&vm->loop, "krun-vmm");
+
+    if (rc < 0)
+        return rc;
+    vm->exit_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vm->exit_efd < 0)
+        return -errno;
+    vm->exit_src = (struct ev_source){.fd = vm->exit_efd, .fn = vm_exit};
+    return evloop_add(&vm->loop, &vm->exit_src, EPOLLIN);
+}
+
+/* i8042, CMOS and COM1-4; serial consoles in call order (§2.9). */
+static int vm_create_legacy(struct vm *vm)
+{
+    struct vm_config *cfg = vm->cfg;
+    struct legacy_cfg lc = {
+        .low_end = vm->layout.low_end,
+        .high_end = vm->layout.high_end,
+        .reset = vm_guest_reset,
+        .opaque = vm,
+    };
+
+    for (unsigned int i = 0; i < 4; i++) {
+        bool used = i < cfg->nr_serials;
+
+        lc.com_in[i] = used ? cfg->serials[i].in_fd : -1;
+        lc.com_out[i] = used ? cfg->serials[i].out_fd : -1;
+    }
+    if (cfg->nr_serials > 4)
+        log_warn("only 4 serial consoles; %zu ignored", cfg->nr_serials - 4);
+    cfg->nr_serials = MIN(cfg->nr_serials, (size_t)4);
+    for (size_t i = 0; i < cfg->nr_serials; i++) /* legacy owns them now */
+        cfg->serials[i].in_fd = cfg->serials[i].out_fd = -1;
+    return legacy_create(&vm->legacy, &vm->kvm, &vm->pio, &vm->loop, &lc);
+}
+
+static int vm_build_cmdline(struct vm *vm)
+{
+    const char *c = vm->cfg->kernel_cmdline;
+
+    vm->cmdline = strdup(c ? c : VM_DEFAULT_CMDLINE);
+    return vm->cmdline ? 0 : -ENOMEM;
+}
+
+/* Copy the ELF segments into RAM above the low boot structures. */
+static int vm_place_elf(struct vm *vm)
+{
+    for (unsigned int i = 0; i < vm->elf.nr; i++) {
+        const struct elf_segment *s = &vm->elf.seg[i];
+        uint8_t *dst = gm_ptr(&vm->gm, s->paddr, s->memsz);
+
+        if (!dst || s->paddr < LAYOUT_HIMEM) {
+            log_error("kernel segment [%#llx, +%#llx) is not in guest RAM",
+                      (unsigned long long)s->paddr,
+                      (unsigned long long)s->memsz);
+            return -EINVAL;
+        }
+        memcpy(dst, vm->elf_data + s->offset, s->filesz);
+        memset(dst + s->filesz, 0, s->memsz - s->filesz);
+    }
+    if (vm->elf.nr)
+        vm->entry = vm->elf.entry;
+    free(vm->elf_data);
+    vm->elf_data = NULL;
+    return 0;
+}
+
+static int vm_write_boot_params(struct vm *vm)
+{
+    struct boot_info bi = {.cmdline = vm->cmdline, .nr_vcpus = vm->nr_vcpus};
+    uint8_t *low = gm_ptr(&vm->gm, 0, LAYOUT_HIMEM);
+
+    return low ? boot_write_low_mem(low, LAYOUT_HIMEM, &vm->layout, &bi)
+               : -EINVAL;
+}
+
+static int vm_create_vcpus(struct vm *vm)
+{
+    int rc = cpu_supported_cpuid(vm->kvm.sysfd, &vm->cpuid);
+
+    vm->vcpus = calloc(vm->nr_vcpus, sizeof(*vm->vcpus));
+    if (rc == 0 && !vm->vcpus)
+        rc = -ENOMEM;
+    for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+        vm->vcpus[i].fd = -1;
+    for (unsigned int i = 0; rc == 0 && i < vm->nr_vcpus; i++) {
+        rc = vcpu_create(&vm->vcpus[i], &vm->kvm, i);
+        if (rc == 0)
+            rc = cpu_setup(vm->vcpus[i].fd, vm->cpuid, i, vm->nr_vcpus,
+                           vm->entry);
+    }
+    return rc;
+}
+
+static int vm_start_vcpus(struct vm *vm)
+{
+    int rc = 0;
+
+    bus_freeze(&vm->pio);
+    bus_freeze(&vm->mmio);
+    vm->vcpu_env = (struct vcpu_env){
+        .pio = &vm->pio,
+        .mmio = &vm->mmio,
+        .stopped = vm_vcpu_stopped,
+        .opaque = vm,
+    };
+    for (unsigned int i = 0; rc == 0 && i < vm->nr_vcpus; i++)
+        rc = vcpu_start(&vm->vcpus[i], &vm->vcpu_env);
+    return rc;
+}
+
+/* ---- vm_start -------------------------------------------------------------
+ */
+
+/* The build, in order.  Each step logs its own failure details. */
+static const struct {
+    const char *what;
+    int (*fn)(struct vm *vm);
+} build_steps[] = {
+    {"set user and group ids", vm_set_ids},
+    {"load the kernel", vm_load_kernel},
+    {"create the KVM VM", vm_create_kvm},
+    {"create guest memory", vm_create_memory},
+    {"create the event loop", vm_create_loop},
+    {"create legacy devices", vm_create_legacy},
+    {"compose the kernel command line", vm_build_cmdline},
+    {"place the kernel", vm_place_elf},
+    {"write boot parameters", vm_write_boot_params},
+    {"create vCPUs", vm_create_vcpus},
+    {"start vCPUs", vm_start_vcpus},
+};
+
+/* Undo whatever the build steps did (fields are zero/-1 when not done). */
+static void vm_destroy(struct vm *vm)
+{
+    for (unsigned int i = 0; vm->vcpus && i < vm->nr_vcpus; i++)
+        vcpu_destroy(&vm->vcpus[i]);
+    free(vm->vcpus);
+    free(vm->cpuid);
+    legacy_destroy(vm->legacy);
+    if (vm->exit_efd >= 0)
+        close(vm->exit_efd);
+    if (vm->loop.epfd >= 0)
+        evloop_destroy(&vm->loop);
+    bus_destroy(&vm->pio);
+    bus_destroy(&vm->mmio);
+    gm_destroy(&vm->gm);
+    kvm_destroy(&vm->kvm);
+    free(vm->cmdline);
+    free(vm->elf_data);
+    free(vm);
+}
+
+static struct vm *vm_alloc(struct vm_config *cfg)
+{
+    struct vm *vm = calloc(1, sizeof(*vm));
+
+    if (!vm)
+        return NULL;
+    vm->cfg = cfg;
+    vm->nr_vcpus = cfg->nr_vcpus ? cfg->nr_vcpus : 1;
+    vm->kvm.sysfd = vm->kvm.vmfd = -1;
+    vm->loop.epfd = vm->loop.wakefd = -1;
+    vm->exit_efd = -1;
+    vm->vcpu_status = VM_STATUS_NONE;
+    gm_init(&vm->gm);
+    bus_init(&vm->pio, "pio");
+    bus_init(&vm->mmio, "mmio");
+    return vm;
+}
+
+int vm_start(struct vm_config *cfg)
+{
+    struct vm *vm = vm_alloc(cfg);
+    int rc = 0;
+
+    if (!vm)
+        return -EINVAL;
+    for (unsigned int i = 0; i < ARRAY_SIZE(build_steps); i++) {
+        rc = build_steps[i].fn(vm);
+        if (rc < 0) {
+            log_error("cannot %s: %s", build_steps[i].what, strerror(-rc));
+            /* Only the uid/gid step reports its own errno (vm.h). */
+            rc = build_steps[i].fn == vm_set_ids ? rc : -EINVAL;
+            vm_destroy(vm);
+            return rc;
+        }
+    }
+    rc = evloop_run(&vm->loop); /* returns only on an epoll error */
+    log_error("VMM event loop failed: %s", strerror(-rc));
+    legacy_restore_tty(vm->legacy);
+    _exit(1);
+}
