@@ -1,0 +1,288 @@
+/*
+ * ckrun: run a command inside a KVM microVM whose root filesystem is a host
+ * directory — think chroot, but in a VM.  A client of the public libkrun API
+ * like any other: it includes only <libkrun.h> and links libkrun.so.1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libkrun.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The guest kernel hands init at most 32 environment entries (§3.7); ckrun
+ * itself passes a few KRUN_* entries, so user entries are capped below it. */
+#define MAX_ENV  24
+#define MAX_VOLS 16
+
+struct volume {
+    char *host, *tag;
+    bool ro;
+};
+
+struct opts {
+    unsigned cpus, mib, log_level;
+    const char *env[MAX_ENV + 1];
+    unsigned nenv;
+    struct volume vols[MAX_VOLS];
+    unsigned nvols;
+    const char *workdir, *kernel, *cmdline, *rootdir;
+    bool serial;
+    char **argv; /* command and its arguments */
+};
+
+static const char usage_text[] =
+    "Usage: ckrun [OPTIONS] ROOTDIR [--] CMD [ARGS...]\n"
+    "Run CMD inside a KVM microVM whose root filesystem is ROOTDIR.\n"
+    "ckrun exits with CMD's exit status (127: CMD not found in the guest).\n"
+    "\n"
+    "  -c, --cpus N           virtual CPUs (default 1)\n"
+    "  -m, --memory MIB       guest RAM in MiB (default 512)\n"
+    "  -e, --env K=V          set an environment variable (repeatable, at "
+    "most 24)\n"
+    "  -w, --workdir DIR      working directory inside the guest\n"
+    "  -v, --volume HOST:TAG[:ro]\n"
+    "                         share directory HOST as virtio-fs TAG "
+    "(repeatable)\n"
+    "      --kernel FILE      boot this ELF kernel instead of libkrunfw's\n"
+    "      --cmdline STR      kernel command line for --kernel\n"
+    "      --serial           attach COM1 (ttyS0) to stdin/stdout\n"
+    "      --log-level N      0 off, 1 error, 2 warn, 3 info, 4 debug, 5 "
+    "trace\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Example: ckrun -m 256 ./rootfs -- /bin/sh -c 'echo hello from a VM'\n";
+
+__attribute__((format(printf, 1, 2), noreturn)) static void
+die_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "ckrun: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'ckrun --help'.\n");
+    exit(2);
+}
+
+static unsigned parse_uint(const char *s, unsigned max, const char *what)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v == 0 || v > max || s[0] == '-') {
+        fprintf(stderr, "ckrun: invalid %s '%s' (1..%u)\n", what, s, max);
+        exit(2);
+    }
+    return (unsigned)v;
+}
+
+static void add_volume(struct opts *o, char *spec)
+{
+    struct volume *v;
+    char *tag, *flag;
+
+    if (o->nvols == MAX_VOLS)
+        die_usage("too many volumes (at most 16): '%s'", spec);
+    v = &o->vols[o->nvols++];
+    tag = strchr(spec, ':');
+    if (!tag || tag == spec || !tag[1])
+        die_usage("invalid volume '%s' (expected HOSTDIR:TAG[:ro])", spec);
+    *tag++ = '\0';
+    flag = strchr(tag, ':');
+    if (flag) {
+        *flag++ = '\0';
+        if (strcmp(flag, "ro") != 0)
+            die_usage("invalid volume flag '%s' (only 'ro')", flag);
+        v->ro = true;
+    }
+    v->host = spec;
+    v->tag = tag;
+}
+
+static void parse_args(struct opts *o, int argc, char **argv)
+{
+    enum { OPT_KERNEL = 256, OPT_CMDLINE, OPT_SERIAL, OPT_LOG };
+    static const struct option longopts[] = {
+        {"cpus", required_argument, NULL, 'c'},
+        {"memory", required_argument, NULL, 'm'},
+        {"env", required_argument, NULL, 'e'},
+        {"workdir", required_argument, NULL, 'w'},
+        {"volume", required_argument, NULL, 'v'},
+        {"kernel", required_argument, NULL, OPT_KERNEL},
+        {"cmdline", required_argument, NULL, OPT_CMDLINE},
+        {"serial", no_argument, NULL, OPT_SERIAL},
+        {"log-level", required_argument, NULL, OPT_LOG},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+
+    /* '+': stop at the first non-option, so CMD's own options stay its. */
+    while ((c = getopt_long(argc, argv, "+c:m:e:w:v:h", longopts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'c':
+            o->cpus = parse_uint(optarg, 255, "CPU count");
+            break;
+        case 'm':
+            o->mib = parse_uint(optarg, 1u << 20, "memory size (MiB)");
+            break;
+        case 'e':
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                die_usage("invalid environment entry '%s' (expected K=V)",
+                          optarg);
+            if (o->nenv == MAX_ENV)
+                die_usage("too many environment entries at '%s' (the guest "
+                          "kernel passes at most 24 user entries)",
+                          optarg);
+            o->env[o->nenv++] = optarg;
+            break;
+        case 'w':
+            o->workdir = optarg;
+            break;
+        case 'v':
+            add_volume(o, optarg);
+            break;
+        case OPT_KERNEL:
+            o->kernel = optarg;
+            break;
+        case OPT_CMDLINE:
+            o->cmdline = optarg;
+            break;
+        case OPT_SERIAL:
+            o->serial = true;
+            break;
+        case OPT_LOG:
+            o->log_level = parse_uint(optarg, 5, "log level");
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        default:
+            fprintf(stderr, "Try 'ckrun --help'.\n");
+            exit(2);
+        }
+    }
+    if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+        o->rootdir = argv[optind++];
+    if (optind < argc && strcmp(argv[optind], "--") == 0)
+        optind++;
+    o->argv = &argv[optind];
+    if (!o->rootdir)
+        die_usage("%s", "missing ROOTDIR");
+    if (!o->argv[0] && !o->kernel)
+        die_usage("%s", "missing CMD");
+}
+
+/* Catch the mistakes a user makes before the library would. */
+static void check_host(const struct opts *o)
+{
+    struct stat st;
+
+    if (stat(o->rootdir, &st) != 0) {
+        fprintf(stderr, "ckrun: ROOTDIR '%s': %s\n", o->rootdir,
+                strerror(errno));
+        exit(2);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ckrun: ROOTDIR '%s' is not a directory\n", o->rootdir);
+        exit(2);
+    }
+    for (unsigned i = 0; i < o->nvols; i++) {
+        if (stat(o->vols[i].host, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "ckrun: volume '%s' is not a directory\n",
+                    o->vols[i].host);
+            exit(2);
+        }
+    }
+    if (access("/dev/kvm", F_OK) != 0) {
+        fprintf(stderr,
+                "ckrun: /dev/kvm does not exist: KVM is not available.\n"
+                "  Enable virtualization in the firmware, then load the "
+                "module: modprobe kvm_intel (or kvm_amd).\n");
+        exit(1);
+    }
+    if (access("/dev/kvm", R_OK | W_OK) != 0) {
+        fprintf(stderr,
+                "ckrun: no permission to use /dev/kvm: %s.\n"
+                "  Add yourself to its group: sudo usermod -aG kvm $USER "
+                "(then log in again).\n",
+                strerror(errno));
+        exit(1);
+    }
+}
+
+static int fail(const char *what, int err)
+{
+    fprintf(stderr, "ckrun: %s: %s\n", what, strerror(-err));
+    return 1;
+}
+
+static int configure(uint32_t ctx, const struct opts *o)
+{
+    int err;
+
+    if ((err = krun_set_vm_config(ctx, (uint8_t)o->cpus, o->mib)) < 0)
+        return fail("cannot set VM size", err);
+    if ((err = krun_set_root(ctx, o->rootdir)) < 0)
+        return fail("cannot share ROOTDIR", err);
+    for (unsigned i = 0; i < o->nvols; i++) {
+        err = krun_add_virtiofs3(ctx, o->vols[i].tag, o->vols[i].host, 0,
+                                 o->vols[i].ro);
+        if (err < 0)
+            return fail(o->vols[i].tag, err);
+    }
+    if (o->workdir && (err = krun_set_workdir(ctx, o->workdir)) < 0)
+        return fail("cannot set the working directory", err);
+    if (o->argv[0]) {
+        err = krun_set_exec(ctx, o->argv[0], (const char *const *)&o->argv[1],
+                            o->env);
+        if (err < 0)
+            return fail("cannot set the command", err);
+    }
+    if (o->kernel) {
+        err = krun_set_kernel(ctx, o->kernel, KRUN_KERNEL_FORMAT_ELF, NULL,
+                              o->cmdline);
+        if (err < 0)
+            return fail("cannot use the kernel", err);
+    }
+    if (o->serial) {
+        int in = dup(STDIN_FILENO), out = dup(STDOUT_FILENO);
+
+        if ((err = krun_add_serial_console_default(ctx, in, out)) < 0)
+            return fail("cannot attach the serial console", err);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.cpus = 1, .mib = 512};
+    int32_t ctx;
+    int err;
+
+    parse_args(&o, argc, argv);
+    check_host(&o);
+    if (o.log_level)
+        krun_set_log_level(o.log_level);
+    ctx = krun_create_ctx();
+    if (ctx < 0)
+        return fail("cannot create a VM context", ctx);
+    if (configure((uint32_t)ctx, &o) != 0)
+        return 1;
+    err = krun_start_enter((uint32_t)ctx);
+    /* Only reached when the VM could not start. */
+    if (err == -E2BIG)
+        fprintf(stderr, "ckrun: the command line, environment or arguments "
+                        "are too long for the guest kernel\n");
+    return fail("cannot start the VM", err);
+}

@@ -1,0 +1,548 @@
+/*
+ * console.c: virtio-console, multiport (virtio 1.2 §5.3).  Queues: port 0
+ * rx/tx = 0/1, control rx/tx = 2/3, port p rx/tx = 2+2p/3+2p.  All work
+ * happens on the VMM loop under the device's qlock (see virtio.h).
+ */
+#define LOG_TAG "virtio-console"
+#include "virtio/console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_console.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "evloop.h"
+#include "log.h"
+#include "term.h"
+#include "util.h"
+#include "virtio/iov.h"
+#include "virtio/virtio.h"
+
+#define RX_BUF_SIZE  4096
+#define LINE_MAX_LEN 256
+#define CTRL_PENDING (4 * CONSOLE_MAX_PORTS + 8)
+
+/* Control message header (virtio 1.2 §5.3.6.2), little endian. */
+struct ctrl_hdr {
+    uint32_t id;    /* le32 port */
+    uint16_t event; /* le16 VIRTIO_CONSOLE_* */
+    uint16_t value; /* le16 */
+};
+_Static_assert(sizeof(struct ctrl_hdr) == 8, "virtio 1.2 §5.3.6.2");
+
+/* Device configuration layout (virtio 1.2 §5.3.4), little endian. */
+struct console_config {
+    uint16_t cols;         /* le16 */
+    uint16_t rows;         /* le16 */
+    uint32_t max_nr_ports; /* le32 */
+    uint32_t emerg_wr;     /* le32, unused: F_EMERG_WRITE is not offered */
+} __attribute__((packed));
+_Static_assert(sizeof(struct console_config) == 12, "virtio 1.2 §5.3.4");
+
+struct ctrl_msg {
+    struct ctrl_hdr hdr;
+    uint8_t payload[CONSOLE_NAME_MAX];
+    uint32_t len; /* payload bytes */
+};
+
+/* Owner of every field: the VMM loop, under the device's qlock. */
+struct port {
+    struct console_dev *con;
+    unsigned int id;
+    struct console_port_cfg cfg;
+    struct ev_source in_src;  /* cfg.in_fd, watched while guest_open */
+    struct ev_source out_src; /* cfg.out_fd, watched while tx is blocked */
+    bool in_watched, out_watched;
+    bool guest_open;             /* the driver opened the port (PORT_OPEN 1) */
+    bool host_eof;               /* input reached EOF; PORT_OPEN 0 was queued */
+    uint8_t rx_buf[RX_BUF_SIZE]; /* input read, not yet in guest buffers */
+    size_t rx_len, rx_off;
+    bool tx_busy; /* tx_req is half written to a full out_fd */
+    struct virtq_req tx_req;
+    struct iov_iter tx_it;
+    char line[LINE_MAX_LEN]; /* out_to_log: the unfinished line */
+    size_t line_len;
+};
+
+struct console_dev {
+    struct virtio_dev vdev;
+    struct evloop *loop;
+    struct console_config config;
+    struct virtq_req req; /* scratch for control and rx requests */
+    struct ctrl_msg pending[CTRL_PENDING]; /* to the driver, in order */
+    unsigned int pending_head, pending_n;
+    unsigned int nports;
+    struct port ports[];
+};
+
+static unsigned int rx_queue(unsigned int port)
+{
+    return port == 0 ? 0 : 2 + 2 * port;
+}
+
+static struct console_dev *to_con(struct virtio_dev *dev)
+{
+    return container_of(dev, struct console_dev, vdev);
+}
+
+static bool live(struct console_dev *con)
+{
+    return con->vdev.active && !virtio_dev_failed(&con->vdev);
+}
+
+static void watch(struct port *p, struct ev_source *src, bool *watched,
+                  uint32_t events, bool on)
+{
+    if (src->fd < 0 || *watched == on)
+        return;
+    if (on ? evloop_add(p->con->loop, src, events)
+           : evloop_del(p->con->loop, src))
+        log_warn("port %u: cannot %s fd %d", p->id, on ? "watch" : "unwatch",
+                 src->fd);
+    else
+        *watched = on;
+}
+
+/* ---- control queue ------------------------------------------------------ */
+
+/* Queue a message for the driver: header plus (len) bytes of (payload). */
+static void ctrl_queue(struct console_dev *con, unsigned int id, uint16_t event,
+                       uint16_t value, const void *payload, uint32_t len)
+{
+    struct ctrl_msg *m;
+
+    if (con->pending_n == CTRL_PENDING) {
+        log_ratelimited(LOG_WARN, "control queue overflow, event %u dropped",
+                        event);
+        return;
+    }
+    m = &con->pending[(con->pending_head + con->pending_n++) % CTRL_PENDING];
+    m->hdr = (struct ctrl_hdr){htole32(id), htole16(event), htole16(value)};
+    m->len = MIN(len, (uint32_t)sizeof(m->payload));
+    if (m->len)
+        memcpy(m->payload, payload, m->len);
+}
+
+/* Move queued control messages into the driver's control rx buffers. */
+static void ctrl_flush(struct console_dev *con)
+{
+    struct virtq *vq = &con->vdev.vqs[2];
+    struct iov_iter w;
+    int rc = 0;
+
+    while (con->pending_n > 0 && vq->ready &&
+           (rc = virtq_pop(vq, &con->req)) > 0) {
+        struct ctrl_msg *m = &con->pending[con->pending_head];
+        size_t n;
+
+        virtq_req_writer(&con->req, &w);
+        n = iov_write(&w, &m->hdr, sizeof(m->hdr));
+        n += iov_write(&w, m->payload, m->len);
+        virtq_push(vq, con->req.head, (uint32_t)n);
+        con->pending_head = (con->pending_head + 1) % CTRL_PENDING;
+        con->pending_n--;
+    }
+    if (rc < 0)
+        virtio_dev_fail(&con->vdev, "malformed control rx request");
+    virtq_notify(vq);
+}
+
+static void port_start_input(struct port *p);
+
+static void ctrl_port_ready(struct console_dev *con, struct port *p)
+{
+    if (p->cfg.console) {
+        /* RESIZE's payload: le16 cols, le16 rows, as in the config. */
+        ctrl_queue(con, p->id, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
+        ctrl_queue(con, p->id, VIRTIO_CONSOLE_RESIZE, 0, &con->config, 4);
+    }
+    ctrl_queue(con, p->id, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
+    if (p->cfg.name[0])
+        ctrl_queue(con, p->id, VIRTIO_CONSOLE_PORT_NAME, 0, p->cfg.name,
+                   (uint32_t)strnlen(p->cfg.name, sizeof(p->cfg.name)));
+}
+
+static void ctrl_handle(struct console_dev *con, const struct ctrl_hdr *h)
+{
+    uint32_t id = le32toh(h->id);
+    uint16_t event = le16toh(h->event), value = le16toh(h->value);
+    struct port *p = id < con->nports ? &con->ports[id] : NULL;
+
+    if (event == VIRTIO_CONSOLE_DEVICE_READY) {
+        if (value != 1)
+            log_warn("driver failed to initialise");
+        for (unsigned int i = 0; value == 1 && i < con->nports; i++)
+            ctrl_queue(con, i, VIRTIO_CONSOLE_PORT_ADD, 0, NULL, 0);
+    } else if (!p) {
+        log_ratelimited(LOG_WARN, "control event %u for bad port %u", event,
+                        id);
+    } else if (event == VIRTIO_CONSOLE_PORT_READY) {
+        if (value == 1)
+            ctrl_port_ready(con, p);
+        else
+            log_warn("driver could not add port %u", id);
+    } else if (event == VIRTIO_CONSOLE_PORT_OPEN) {
+        p->guest_open = value != 0;
+        if (p->guest_open)
+            port_start_input(p);
+        else
+            watch(p, &p->in_src, &p->in_watched, EPOLLIN, false);
+    }
+    /* Other driver events carry nothing we act on. */
+}
+
+static void ctrl_rx_from_driver(struct console_dev *con, struct virtq *vq)
+{
+    struct ctrl_hdr h;
+    struct iov_iter r;
+    int rc;
+
+    while ((rc = virtq_pop(vq, &con->req)) > 0) {
+        virtq_req_reader(&con->req, &r);
+        if (iov_read(&r, &h, sizeof(h)) == sizeof(h))
+            ctrl_handle(con, &h);
+        else
+            log_ratelimited(LOG_WARN, "short control message");
+        virtq_push(vq, con->req.head, 0);
+    }
+    if (rc < 0)
+        virtio_dev_fail(&con->vdev, "malformed control tx request");
+    virtq_notify(vq);
+}
+
+/* ---- host -> guest ------------------------------------------------------ */
+
+/* Copy buffered input into the port's rx buffers; stop watching the input
+ * when the guest has no buffer left (its rx kick resumes it). */
+static void port_deliver(struct port *p)
+{
+    struct console_dev *con = p->con;
+    struct virtq *vq = &con->vdev.vqs[rx_queue(p->id)];
+    struct iov_iter w;
+    int rc = 0;
+
+    while (p->rx_off < p->rx_len && vq->ready &&
+           (rc = virtq_pop(vq, &con->req)) > 0) {
+        size_t n;
+
+        virtq_req_writer(&con->req, &w);
+        n = iov_write(&w, p->rx_buf + p->rx_off, p->rx_len - p->rx_off);
+        p->rx_off += n;
+        virtq_push(vq, con->req.head, (uint32_t)n);
+    }
+    if (rc < 0)
+        virtio_dev_fail(&con->vdev, "malformed rx request");
+    virtq_notify(vq);
+    if (p->rx_off == p->rx_len)
+        p->rx_off = p->rx_len = 0;
+    watch(p, &p->in_src, &p->in_watched, EPOLLIN,
+          p->guest_open && !p->host_eof && p->rx_len == 0);
+}
+
+static void port_start_input(struct port *p)
+{
+    if (p->cfg.in_fd < 0 && !p->host_eof && !p->cfg.console) {
+        /* No input at all: the guest reads EOF. */
+        p->host_eof = true;
+        ctrl_queue(p->con, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
+    }
+    port_deliver(p);
+}
+
+static void port_input_ready(struct ev_source *src, uint32_t events)
+{
+    struct port *p = container_of(src, struct port, in_src);
+    struct console_dev *con = p->con;
+    ssize_t n;
+
+    pthread_mutex_lock(&con->vdev.qlock);
+    if (!live(con) || p->rx_len != 0)
+        goto out;
+    n = read(p->cfg.in_fd, p->rx_buf, sizeof(p->rx_buf));
+    if (n > 0) {
+        p->rx_len = (size_t)n;
+        p->rx_off = 0;
+    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        p->host_eof = true;
+        if (!p->cfg.console)
+            ctrl_queue(con, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
+        ctrl_flush(con);
+    }
+    port_deliver(p);
+out:
+    pthread_mutex_unlock(&con->vdev.qlock);
+}
+
+/* ---- guest -> host ------------------------------------------------------ */
+
+/* Console text when stdout is not a terminal: one log record per line. */
+static void port_log(struct port *p, const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        bool eol = buf[i] == '\n';
+
+        if (!eol && buf[i] != '\r')
+            p->line[p->line_len++] = (char)buf[i];
+        if (eol || p->line_len == sizeof(p->line) - 1) {
+            p->line[p->line_len] = '\0';
+            log_info("guest: %s", p->line);
+            p->line_len = 0;
+        }
+    }
+}
+
+/* Write the rest of tx_req; false if out_fd is full (retry on EPOLLOUT). */
+static bool port_write(struct port *p)
+{
+    void *buf;
+    size_t n;
+
+    while ((n = iov_peek(&p->tx_it, &buf, SIZE_MAX)) > 0) {
+        ssize_t done = n;
+
+        if (p->cfg.out_to_log)
+            port_log(p, buf, n);
+        else if (p->cfg.out_fd >= 0)
+            done = write(p->cfg.out_fd, buf, n);
+        if (done < 0 && errno == EINTR)
+            continue;
+        if (done < 0 && errno == EAGAIN)
+            return false;
+        if (done < 0) {
+            log_ratelimited(LOG_WARN, "port %u: output: %m; dropping", p->id);
+            done = (ssize_t)iov_remaining(&p->tx_it);
+        }
+        iov_skip(&p->tx_it, (size_t)done);
+    }
+    return true;
+}
+
+static void port_tx(struct port *p, struct virtq *vq)
+{
+    int rc = 0;
+
+    for (;;) {
+        if (!p->tx_busy) {
+            rc = virtq_pop(vq, &p->tx_req);
+            if (rc <= 0)
+                break;
+            virtq_req_reader(&p->tx_req, &p->tx_it);
+            p->tx_busy = true;
+        }
+        if (!port_write(p))
+            break;
+        p->tx_busy = false;
+        virtq_push(vq, p->tx_req.head, 0);
+    }
+    if (rc < 0)
+        virtio_dev_fail(&p->con->vdev, "malformed tx request");
+    virtq_notify(vq);
+    watch(p, &p->out_src, &p->out_watched, EPOLLOUT, p->tx_busy);
+}
+
+static void port_output_ready(struct ev_source *src, uint32_t events)
+{
+    struct port *p = container_of(src, struct port, out_src);
+
+    pthread_mutex_lock(&p->con->vdev.qlock);
+    if (live(p->con))
+        port_tx(p, &p->con->vdev.vqs[rx_queue(p->id) + 1]);
+    pthread_mutex_unlock(&p->con->vdev.qlock);
+}
+
+/* ---- device ------------------------------------------------------------- */
+
+static void console_notify(struct virtio_dev *dev, struct virtq *vq)
+{
+    struct console_dev *con = to_con(dev);
+    unsigned int q = vq->index;
+    struct port *p;
+
+    if (q == 2) {
+        ctrl_flush(con);
+        return;
+    }
+    if (q == 3) {
+        ctrl_rx_from_driver(con, vq);
+        ctrl_flush(con);
+        return;
+    }
+    p = &con->ports[q < 2 ? 0 : (q - 2) / 2];
+    if (q % 2 == 0)
+        port_deliver(p);
+    else
+        port_tx(p, vq);
+}
+
+static void console_reset(struct virtio_dev *dev)
+{
+    struct console_dev *con = to_con(dev);
+
+    con->pending_n = 0;
+    for (unsigned int i = 0; i < con->nports; i++) {
+        struct port *p = &con->ports[i];
+
+        watch(p, &p->in_src, &p->in_watched, EPOLLIN, false);
+        watch(p, &p->out_src, &p->out_watched, EPOLLOUT, false);
+        p->guest_open = false;
+        p->tx_busy = false;
+    }
+}
+
+static void console_destroy(struct virtio_dev *dev)
+{
+    struct console_dev *con = to_con(dev);
+
+    for (unsigned int i = 0; i < con->nports; i++) {
+        struct port *p = &con->ports[i];
+
+        watch(p, &p->in_src, &p->in_watched, EPOLLIN, false);
+        watch(p, &p->out_src, &p->out_watched, EPOLLOUT, false);
+        if (p->cfg.in_fd >= 0)
+            close(p->cfg.in_fd);
+        if (p->cfg.out_fd >= 0)
+            close(p->cfg.out_fd);
+    }
+    free(con);
+}
+
+static const struct virtio_dev_ops console_ops = {
+    .name = "console",
+    .device_id = VIRTIO_ID_CONSOLE,
+    .queue_max = CONSOLE_QUEUE_SIZE,
+    .features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_CONSOLE_F_SIZE |
+                1ULL << VIRTIO_CONSOLE_F_MULTIPORT,
+    .notify = console_notify,
+    .reset = console_reset,
+    .destroy = console_destroy,
+};
+
+/* One ops table per port count: num_queues is part of the contract. */
+static struct virtio_dev_ops ops_by_ports[CONSOLE_MAX_PORTS + 1];
+static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
+
+static void ops_init(void)
+{
+    for (unsigned int n = 1; n <= CONSOLE_MAX_PORTS; n++) {
+        ops_by_ports[n] = console_ops;
+        ops_by_ports[n].num_queues = 2 + 2 * n;
+    }
+}
+
+static void set_nonblock(int fd)
+{
+    int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+int console_create(const struct guest_mem *gm, struct evloop *loop,
+                   const struct console_port_cfg *ports, unsigned int nports,
+                   struct virtio_dev **out)
+{
+    struct console_dev *con;
+    int rc;
+
+    if (nports == 0 || nports > CONSOLE_MAX_PORTS || !loop)
+        return -EINVAL;
+    pthread_once(&ops_once, ops_init);
+    con = calloc(1, sizeof(*con) + nports * sizeof(con->ports[0]));
+    if (!con)
+        return -ENOMEM;
+    rc = virtio_dev_init(&con->vdev, &ops_by_ports[nports], gm, "console");
+    if (rc < 0) {
+        free(con);
+        return rc;
+    }
+    con->loop = loop;
+    con->nports = nports;
+    con->config.max_nr_ports = htole32(nports);
+    con->vdev.config = (uint8_t *)&con->config;
+    con->vdev.config_len = sizeof(con->config);
+    for (unsigned int i = 0; i < nports; i++) {
+        struct port *p = &con->ports[i];
+
+        p->con = con;
+        p->id = i;
+        p->cfg = ports[i];
+        p->in_src = (struct ev_source){p->cfg.in_fd, port_input_ready};
+        p->out_src = (struct ev_source){p->cfg.out_fd, port_output_ready};
+        if (p->cfg.console && con->config.cols == 0) {
+            con->config.cols = htole16(p->cfg.cols);
+            con->config.rows = htole16(p->cfg.rows);
+        }
+        set_nonblock(p->cfg.in_fd);
+        set_nonblock(p->cfg.out_fd);
+    }
+    *out = &con->vdev;
+    return 0;
+}
+
+void console_resize(struct virtio_dev *dev, unsigned short cols,
+                    unsigned short rows)
+{
+    struct console_dev *con = to_con(dev);
+    uint16_t size[2] = {htole16(cols), htole16(rows)};
+
+    virtio_dev_config_update(dev, 0, size, sizeof(size));
+    pthread_mutex_lock(&dev->qlock);
+    for (unsigned int i = 0; live(con) && i < con->nports; i++) {
+        if (con->ports[i].cfg.console) {
+            ctrl_queue(con, i, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+            ctrl_flush(con);
+        }
+    }
+    pthread_mutex_unlock(&dev->qlock);
+}
+
+/* Add a port reading (in) and writing (out), dup'ed; -errno if dup fails. */
+static int add_port(struct console_port_cfg *ports, unsigned int *n,
+                    const char *name, int in, int out)
+{
+    struct console_port_cfg *c = &ports[(*n)++];
+
+    *c = (struct console_port_cfg){.in_fd = -1, .out_fd = -1};
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    if (in >= 0 && (c->in_fd = fcntl(in, F_DUPFD_CLOEXEC, 3)) < 0)
+        return -errno;
+    if (out >= 0 && (c->out_fd = fcntl(out, F_DUPFD_CLOEXEC, 3)) < 0)
+        return -errno;
+    return 0;
+}
+
+int console_autoconfig(int in, int out, int err, struct console_port_cfg *ports)
+{
+    bool in_tty = in >= 0 && isatty(in), out_tty = out >= 0 && isatty(out);
+    int fds[3] = {in, out, err};
+    unsigned int n = 0;
+    int rc, tty;
+
+    /* Port 0, the console: the terminal if there is one, else the log. */
+    rc = add_port(ports, &n, "", in_tty ? in : -1, out_tty ? out : -1);
+    ports[0].console = true;
+    ports[0].out_to_log = !out_tty;
+    if (rc == 0 && in >= 0 && !in_tty)
+        rc = add_port(ports, &n, "krun-stdin", in, -1);
+    if (rc == 0 && out >= 0 && !out_tty)
+        rc = add_port(ports, &n, "krun-stdout", -1, out);
+    if (rc == 0 && err >= 0 && !isatty(err))
+        rc = add_port(ports, &n, "krun-stderr", -1, err);
+    if (rc < 0) {
+        for (unsigned int i = 0; i < n; i++) {
+            if (ports[i].in_fd >= 0)
+                close(ports[i].in_fd);
+            if (ports[i].out_fd >= 0)
+                close(ports[i].out_fd);
+        }
+        return rc;
+    }
+    tty = term_size(fds, 3, &ports[0].cols, &ports[0].rows);
+    if (tty >= 0)
+        term_make_raw(tty, !in_tty);
+    return (int)n;
+}

@@ -1,0 +1,298 @@
+/* test_console: virtio-console multiport on fake guest memory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/virtio_console.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "evloop.h"
+#include "fake_driver.h"
+#include "fake_mem.h"
+#include "t.h"
+#include "virtio/console.h"
+#include "virtio/mmio.h"
+#include "virtio/virtio.h"
+
+#define NPORTS 3
+#define NQ     (2 + 2 * NPORTS)
+#define BUF0   0x100000ULL /* driver buffers start here, 256 bytes each */
+#define V1     (1ULL << VIRTIO_F_VERSION_1)
+#define MP     (1ULL << VIRTIO_CONSOLE_F_MULTIPORT)
+
+struct msg {
+    uint32_t id;
+    uint16_t event, value;
+    char payload[64];
+};
+
+static struct fake_mem mem;
+static struct fake_vq fq[NQ];
+static struct evloop loop;
+static struct virtio_dev *dev;
+static int irqfd;
+static int out_pipe[2], in_pipe[2], log_pipe[2];
+static uint16_t next_desc[NQ];
+
+static void setup(void)
+{
+    struct console_port_cfg ports[NPORTS] = {
+        {.name = "",
+         .in_fd = -1,
+         .out_fd = -1,
+         .console = true,
+         .cols = 80,
+         .rows = 25},
+        {.name = "krun-stdout", .in_fd = -1, .out_fd = -1},
+        {.name = "krun-stdin", .in_fd = -1, .out_fd = -1},
+    };
+
+    fake_mem_init(&mem, 0, 4 << 20);
+    CHECK_EQ(evloop_init(&loop, "test"), 0);
+    CHECK_EQ(pipe(out_pipe), 0);
+    CHECK_EQ(pipe(in_pipe), 0);
+    CHECK_EQ(pipe(log_pipe), 0);
+    ports[0].out_fd = log_pipe[1];
+    ports[1].out_fd = out_pipe[1];
+    ports[2].in_fd = in_pipe[0];
+    CHECK_EQ(console_create(&mem.gm, &loop, ports, NPORTS, &dev), 0);
+    irqfd = eventfd(0, EFD_NONBLOCK);
+    CHECK_EQ(mmio_setup(dev, 0xd0000000, 5, irqfd), 0);
+    CHECK_EQ(fake_mmio_negotiate(dev, V1 | MP), 1 | 2 | 8);
+    for (unsigned int q = 0; q < NQ; q++) {
+        fake_vq_init(&fq[q], &mem, 32, 0x10000 + q * 0x4000ULL);
+        fake_mmio_setup_queue(dev, q, &fq[q]);
+        next_desc[q] = 0;
+    }
+    fake_mmio_write(dev, VIRTIO_MMIO_STATUS, 1 | 2 | 8 | 4);
+    CHECK(dev->active);
+}
+
+static void teardown(void)
+{
+    virtio_dev_destroy(dev);
+    evloop_destroy(&loop);
+    close(irqfd);
+    close(out_pipe[0]);
+    close(in_pipe[1]);
+    close(log_pipe[0]);
+    fake_mem_free(&mem);
+}
+
+/* Guest address of a fresh 256-byte buffer for queue (q). */
+static uint64_t buf_of(unsigned int q, uint16_t d)
+{
+    return BUF0 + (q * 32ULL + d) * 256;
+}
+
+/* The driver posts one buffer on queue (q): readable (data, len) or, with
+ * data == NULL, writable of (len) bytes. */
+static void post(unsigned int q, const void *data, uint32_t len)
+{
+    uint16_t d = next_desc[q]++ % 32;
+    uint64_t gpa = buf_of(q, d);
+
+    if (data)
+        memcpy(fake_mem_at(&mem, gpa), data, len);
+    fake_vq_desc(&fq[q], d, gpa, len, data ? 0 : VRING_DESC_F_WRITE, 0);
+    fake_vq_publish(&fq[q], d);
+}
+
+static void kick(unsigned int q)
+{
+    virtio_dev_kick(dev, q);
+}
+
+static void send_ctrl(uint32_t id, uint16_t event, uint16_t value)
+{
+    struct msg m = {.id = id, .event = event, .value = value};
+
+    post(3, &m, 8);
+    kick(3);
+}
+
+/* Control messages the device wrote since (*seen), into (out). */
+static unsigned int recv_ctrl(uint16_t *seen, struct msg *out, unsigned max)
+{
+    unsigned int n = 0;
+
+    while (*seen != fake_vq_used_idx(&fq[2]) && n < max) {
+        struct vring_used_elem e = fake_vq_used_elem(&fq[2], *seen % 32);
+
+        memset(&out[n], 0, sizeof(out[n]));
+        memcpy(&out[n], fake_mem_at(&mem, buf_of(2, (uint16_t)e.id)),
+               e.len < sizeof(out[n]) ? e.len : sizeof(out[n]));
+        n++;
+        (*seen)++;
+    }
+    return n;
+}
+
+/* Dispatch the loop's ready sources once (what evloop_run does). */
+static void pump(void)
+{
+    struct epoll_event evs[8];
+    int n = epoll_wait(loop.epfd, evs, 8, 100);
+
+    for (int i = 0; i < n; i++) {
+        struct ev_source *src = evs[i].data.ptr;
+
+        if (src)
+            src->fn(src, evs[i].events);
+    }
+}
+
+static void test_port_discovery(void)
+{
+    struct msg m[16];
+    uint16_t seen = 0;
+    unsigned int n;
+
+    setup();
+    for (int i = 0; i < 8; i++)
+        post(2, NULL, 64);
+    kick(2);
+    send_ctrl(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+    n = recv_ctrl(&seen, m, 16);
+    CHECK_EQ(n, NPORTS);
+    for (unsigned int i = 0; i < n; i++) {
+        CHECK_EQ(m[i].event, VIRTIO_CONSOLE_PORT_ADD);
+        CHECK_EQ(m[i].id, i);
+    }
+    /* The console port: CONSOLE_PORT, RESIZE 80x25, PORT_OPEN. */
+    send_ctrl(0, VIRTIO_CONSOLE_PORT_READY, 1);
+    n = recv_ctrl(&seen, m, 16);
+    CHECK_EQ(n, 3);
+    CHECK_EQ(m[0].event, VIRTIO_CONSOLE_CONSOLE_PORT);
+    CHECK_EQ(m[1].event, VIRTIO_CONSOLE_RESIZE);
+    CHECK(memcmp(m[1].payload, "\x50\x00\x19\x00", 4) == 0);
+    CHECK_EQ(m[2].event, VIRTIO_CONSOLE_PORT_OPEN);
+    CHECK_EQ(m[2].value, 1);
+    /* A named port: PORT_OPEN then PORT_NAME. */
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_READY, 1);
+    n = recv_ctrl(&seen, m, 16);
+    CHECK_EQ(n, 2);
+    CHECK_EQ(m[1].event, VIRTIO_CONSOLE_PORT_NAME);
+    CHECK(strcmp(m[1].payload, "krun-stdout") == 0);
+    /* Messages wait for control buffers and are delivered in order. */
+    send_ctrl(2, VIRTIO_CONSOLE_PORT_READY, 1);
+    CHECK_EQ(recv_ctrl(&seen, m, 16), 0); /* all 8 rx buffers used */
+    post(2, NULL, 64);
+    post(2, NULL, 64);
+    kick(2);
+    n = recv_ctrl(&seen, m, 16);
+    CHECK_EQ(n, 2);
+    CHECK_EQ(m[0].event, VIRTIO_CONSOLE_PORT_OPEN);
+    CHECK(strcmp(m[1].payload, "krun-stdin") == 0);
+    CHECK(!virtio_dev_failed(dev));
+    teardown();
+}
+
+static void test_output_reaches_host(void)
+{
+    char buf[64] = {0};
+
+    setup();
+    post(5, "hello, ", 7); /* port 1 tx = queue 3 + 2 */
+    post(5, "world\n", 6);
+    kick(5);
+    CHECK_EQ(read(out_pipe[0], buf, sizeof(buf)), 13);
+    CHECK(strcmp(buf, "hello, world\n") == 0);
+    CHECK_EQ(fake_vq_used_idx(&fq[5]), 2);
+    teardown();
+}
+
+static void test_input_and_eof(void)
+{
+    struct msg m[16];
+    uint16_t seen = 0;
+    struct vring_used_elem e;
+
+    setup();
+    for (int i = 0; i < 8; i++)
+        post(2, NULL, 64);
+    kick(2);
+    CHECK_EQ(write(in_pipe[1], "abc", 3), 3);
+    pump(); /* port closed by the guest: nothing is read */
+    CHECK_EQ(fake_vq_used_idx(&fq[6]), 0);
+    post(6, NULL, 16); /* port 2 rx */
+    kick(6);
+    send_ctrl(2, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    pump();
+    CHECK_EQ(fake_vq_used_idx(&fq[6]), 1);
+    e = fake_vq_used_elem(&fq[6], 0);
+    CHECK_EQ(e.len, 3);
+    CHECK(memcmp(fake_mem_at(&mem, buf_of(6, 0)), "abc", 3) == 0);
+    /* EOF on the host side: the driver hears PORT_OPEN 0. */
+    close(in_pipe[1]);
+    in_pipe[1] = open("/dev/null", O_RDONLY);
+    pump();
+    recv_ctrl(&seen, m, 16);
+    CHECK_EQ(m[0].event, VIRTIO_CONSOLE_PORT_OPEN);
+    CHECK_EQ(m[0].id, 2);
+    CHECK_EQ(m[0].value, 0);
+    teardown();
+}
+
+static void test_console_port_to_log(void)
+{
+    struct console_port_cfg ports[CONSOLE_MAX_PORTS];
+    int p[2];
+    int n;
+
+    /* Not ttys: a console logging to the log plus stdin/stdout/stderr. */
+    CHECK_EQ(pipe(p), 0);
+    n = console_autoconfig(p[0], p[1], p[1], ports);
+    CHECK_EQ(n, 4);
+    CHECK(ports[0].console && ports[0].out_to_log);
+    CHECK(strcmp(ports[1].name, "krun-stdin") == 0 && ports[1].in_fd > 2);
+    CHECK(strcmp(ports[2].name, "krun-stdout") == 0 && ports[2].out_fd > 2);
+    CHECK(strcmp(ports[3].name, "krun-stderr") == 0);
+    for (int i = 0; i < n; i++) {
+        if (ports[i].in_fd >= 0)
+            close(ports[i].in_fd);
+        if (ports[i].out_fd >= 0)
+            close(ports[i].out_fd);
+    }
+    /* No fds at all: just the console. */
+    CHECK_EQ(console_autoconfig(-1, -1, -1, ports), 1);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void test_hostile_control(void)
+{
+    struct msg m[16];
+    uint16_t seen = 0;
+
+    setup();
+    for (int i = 0; i < 4; i++)
+        post(2, NULL, 64);
+    kick(2);
+    send_ctrl(99, VIRTIO_CONSOLE_PORT_READY, 1); /* no such port */
+    send_ctrl(0xffffffff, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    post(3, "\x01\x02", 2); /* short message */
+    kick(3);
+    CHECK_EQ(recv_ctrl(&seen, m, 16), 0);
+    /* A flood of DEVICE_READY without rx buffers: bounded, no crash. */
+    for (int i = 0; i < 200; i++)
+        send_ctrl(0, VIRTIO_CONSOLE_DEVICE_READY, 1);
+    CHECK(!virtio_dev_failed(dev));
+    /* A tx descriptor pointing outside RAM marks the device broken. */
+    fake_vq_desc(&fq[5], 0, 0xfffff000ULL, 64, 0, 0);
+    fake_vq_publish(&fq[5], 0);
+    kick(5);
+    CHECK(virtio_dev_failed(dev));
+    teardown();
+}
+
+int main(void)
+{
+    RUN(test_port_discovery);
+    RUN(test_output_reaches_host);
+    RUN(test_input_and_eof);
+    RUN(test_console_port_to_log);
+    RUN(test_hostile_control);
+    return t_done();
+}
