@@ -13,12 +13,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What one exit means for the loop. */
 enum { VCPU_CONTINUE = -1, VCPU_STOP_OK = 0, VCPU_STOP_ERROR = 1 };
 
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 0)
+/* How often vCPU 0 checks for a halt that nothing can end (see below). */
+#define VCPU_HALT_CHECK_NS 250000000L
+#define RFLAGS_IF          (1ull << 9)
 
 static void vcpu_kick_handler(int sig)
 {
@@ -156,6 +160,36 @@ static int vcpu_handle_exit(struct vcpu *v)
     return VCPU_STOP_ERROR;
 }
 
+/*
+ * With the in-kernel irqchip, HLT never exits to us: a guest that halts with
+ * interrupts disabled (cli; hlt, e.g. Linux's machine_halt) would hang the
+ * VM forever.  vCPU 0 gets a periodic signal; when KVM_RUN is interrupted
+ * while it sits in HLT with IF clear, the guest is done.  APs are not checked:
+ * Linux parks offline CPUs exactly that way.
+ */
+static int vcpu_start_halt_timer(struct vcpu *v)
+{
+    struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID,
+                           .sigev_signo = VCPU_KICK_SIGNAL};
+    struct itimerspec its = {{0, VCPU_HALT_CHECK_NS}, {0, VCPU_HALT_CHECK_NS}};
+
+    sev._sigev_un._tid = gettid(); /* sigev_notify_thread_id */
+    if (timer_create(CLOCK_MONOTONIC, &sev, &v->halt_timer) < 0)
+        return -errno;
+    v->has_timer = true;
+    return timer_settime(v->halt_timer, 0, &its, NULL) < 0 ? -errno : 0;
+}
+
+static bool vcpu_halted_for_good(struct vcpu *v)
+{
+    struct kvm_mp_state mp;
+    struct kvm_regs r;
+
+    return ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 &&
+           mp.mp_state == KVM_MP_STATE_HALTED &&
+           ioctl(v->fd, KVM_GET_REGS, &r) == 0 && !(r.rflags & RFLAGS_IF);
+}
+
 static int vcpu_loop(struct vcpu *v)
 {
     int action = VCPU_CONTINUE;
@@ -163,6 +197,10 @@ static int vcpu_loop(struct vcpu *v)
     while (action == VCPU_CONTINUE &&
            !__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE)) {
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+            if (errno == EINTR && v->has_timer && vcpu_halted_for_good(v)) {
+                log_debug("vCPU %u: halted with interrupts disabled", v->index);
+                return VCPU_STOP_OK;
+            }
             if (errno == EINTR || errno == EAGAIN)
                 continue;
             log_error("vCPU %u: KVM_RUN: %s", v->index, strerror(errno));
@@ -186,8 +224,12 @@ static void *vcpu_main(void *arg)
     sigemptyset(&set);
     sigaddset(&set, VCPU_KICK_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    if (v->index == 0 && vcpu_start_halt_timer(v) < 0)
+        log_warn("no halt detection: timer_create: %s", strerror(errno));
 
     action = vcpu_loop(v);
+    if (v->has_timer)
+        timer_delete(v->halt_timer);
     if (action != VCPU_CONTINUE && !__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE))
         v->env->stopped(v->env->opaque, v->index, action);
     return NULL;

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 struct bus;
 struct kvm;
@@ -32,7 +33,9 @@ struct vcpu {
     const struct vcpu_env *env;
     pthread_t thread;
     bool started;
-    bool stop; /* atomic: set by vcpu_kick */
+    bool stop;          /* atomic: set by vcpu_kick */
+    timer_t halt_timer; /* vCPU 0: periodic halt check; owner: its thread */
+    bool has_timer;
 };
 
 /* Create vCPU (index) on (k) and map its run structure.  Returns 0 or
