@@ -1,0 +1,116 @@
+/*
+ * main.c: /init.krun, the guest's PID 1 (libkrun-behaviour.md §4). It mounts
+ * the basic filesystems, works out the workload from the kernel command
+ * line and /.krun_config.json, runs it, reports its exit code to the host
+ * through the virtio-fs root and reboots, which ends the VM.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "exitcode.h"
+#include "mount.h"
+#include "net.h"
+#include "rlimits.h"
+
+/* A step that cannot be skipped failed: end the VM with status 125. */
+static __attribute__((noreturn)) void fatal(const char *step)
+{
+    fprintf(stderr, "init: %s failed; stopping the VM\n", step);
+    exitcode_report_and_reboot(EXIT_SETUP_FAILED);
+}
+
+static void mount_root(void)
+{
+    const char *dev = getenv("KRUN_BLOCK_ROOT_DEVICE");
+
+    if (mount_early())
+        fatal("mounting /dev, /proc and /sys");
+    if (dev && *dev &&
+        mount_block_root(dev, getenv("KRUN_BLOCK_ROOT_FSTYPE"),
+                         getenv("KRUN_BLOCK_ROOT_OPTIONS")))
+        fatal("switching to the block root");
+    if (mount_make_shared())
+        fatal("making / shared");
+}
+
+static void take_console(void)
+{
+    setsid();
+    ioctl(0, TIOCSCTTY, 1); /* hvc0 becomes the controlling terminal */
+}
+
+static void setup_network(void)
+{
+    const char *dhcp = getenv("KRUN_DHCP");
+
+    net_setup(dhcp && !strcmp(dhcp, "1"));
+    net_setup_tsi(proc_cmdline_has_word("tsi_hijack"));
+}
+
+static void load_config(struct init_config *cfg, int argc, char **argv)
+{
+    const char *path = getenv("KRUN_CONFIG");
+    struct file_config fc = {0};
+    char err[256];
+    int rc;
+
+    rc = config_load(path && *path ? path : CONFIG_DEFAULT_PATH, &fc, err,
+                     sizeof(err));
+    if (rc && rc != -ENOENT)
+        fprintf(stderr, "init: ignoring the config file: %s\n", err);
+    if (config_build(cfg, (const char *const *)environ, argc,
+                     (const char *const *)argv, rc ? NULL : &fc))
+        fatal("building the workload's configuration (out of memory)");
+    file_config_free(&fc);
+    if (cfg->tmpfs.n && mount_config_tmpfs(&cfg->tmpfs))
+        fatal("mounting the config file's tmpfs");
+}
+
+static void set_hostname(const struct init_config *cfg)
+{
+    const char *name = env_get(&cfg->env, "HOSTNAME");
+
+    if (!name || !*name)
+        name = "localhost";
+    if (sethostname(name, strlen(name)))
+        perror("init: sethostname");
+}
+
+static void apply_limits_and_workdir(const struct init_config *cfg)
+{
+    const char *rlimits = env_get(&cfg->env, "KRUN_RLIMITS");
+
+    if (rlimits)
+        rlimits_apply(rlimits);
+    if (cfg->workdir && chdir(cfg->workdir)) {
+        fprintf(stderr, "init: chdir %s: %m\n", cfg->workdir);
+        exitcode_report_and_reboot(EXIT_SETUP_FAILED);
+    }
+}
+
+static int run(const struct init_config *cfg)
+{
+    const char *pid1 = env_get(&cfg->env, "KRUN_INIT_PID1");
+
+    if (pid1 && pid1[0] == '1')
+        return exitcode_exec_pid1(cfg);
+    return exitcode_run_workload(cfg);
+}
+
+int main(int argc, char **argv)
+{
+    struct init_config cfg = {0};
+
+    mount_root();
+    take_console();
+    setup_network();
+    load_config(&cfg, argc, argv);
+    set_hostname(&cfg);
+    apply_limits_and_workdir(&cfg);
+    exitcode_report_and_reboot(run(&cfg));
+}
