@@ -37,7 +37,7 @@ install-krunfw: $(KRUNFW)
 INSTALLS += install-krunfw
 
 # Tests: the library's ABI, then the kernel itself booted under QEMU TCG.
-$(B)/tests/kernel/test_krunfw: $(B)/tests/kernel/test_krunfw.o $(TEST_LIB_OBJS)
+$(B)/tests/kernel/test_krunfw: $(B)/tests/kernel/test_krunfw.o $(B)/tests/lib/t.o
 	$(CC) $(LDFLAGS) -o $@ $^ -ldl
 
 check-krunfw: $(KRUNFW) $(B)/tests/kernel/test_krunfw
