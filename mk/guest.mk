@@ -18,7 +18,7 @@ $(B)/tests/guest/%.S.o: tests/guest/%.S
 	$(CC) $(GUEST_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(GUEST_ELF): $(GUEST_OBJS) tests/guest/guest.ld
-	$(CC) $(GUEST_CFLAGS) -no-pie -Wl,-T,tests/guest/guest.ld \
+	$(CC) $(GUEST_CFLAGS) -Wl,-T,tests/guest/guest.ld \
 		-Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
 		-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments -o $@ $(GUEST_OBJS)
 

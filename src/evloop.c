@@ -71,6 +71,7 @@ int evloop_run(struct evloop *l)
     struct epoll_event evs[EVLOOP_BATCH];
     uint64_t v;
 
+    l->stop = false; /* a stop requested earlier is still in wakefd */
     while (!l->stop) {
         int n = epoll_wait(l->epfd, evs, EVLOOP_BATCH, -1);
 

@@ -51,7 +51,8 @@ int evloop_mod(struct evloop *l, struct ev_source *src, uint32_t events);
 int evloop_del(struct evloop *l, struct ev_source *src);
 
 /*
- * Dispatch events until evloop_stop().  Returns 0 when stopped, -errno if
+ * Dispatch events until evloop_stop() (the loop may be run again
+ * afterwards).  Returns 0 when stopped, -errno if
  * epoll_wait fails.  On the loop's own thread.
  */
 int evloop_run(struct evloop *l);

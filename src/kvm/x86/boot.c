@@ -56,9 +56,11 @@ int boot_plan_memory(uint64_t ram_size, uint64_t kernel_load,
         return -EINVAL;
     layout_add(out, 0, kernel_load, BOOT_RANGE_RAM);
     layout_add(out, kernel_load, kernel_size, BOOT_RANGE_KERNEL);
-    /* Upstream: S bytes after the bundle; above the gap only S - gap. */
+    /* Upstream: S bytes after the bundle, but S in total when S is larger
+     * than the gap (then the gap's end minus kend, plus S - gap above 4 GiB).
+     */
     if (ram_size > LAYOUT_MMIO_START)
-        ram_size = kend + (ram_size - LAYOUT_MMIO_START);
+        ram_size -= kend;
     return layout_add_ram(out, kend, ram_size);
 }
 
