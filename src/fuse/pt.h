@@ -1,0 +1,137 @@
+/*
+ * pt.h: what the passthrough backend's files share (passthrough.c: setup,
+ * lookup, attributes; pt_ns.c: creating, removing and renaming names;
+ * pt_file.c: open files, data, locks; pt_dir.c: directories, xattrs).
+ */
+#ifndef KRUN_FUSE_PT_H
+#define KRUN_FUSE_PT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "fuse/fs_ops.h"
+#include "fuse/inode.h"
+
+struct pt_handle {
+    struct hnode node; /* key: fh */
+    int fd;
+    struct inode *ino; /* holds a reference */
+    bool dir;
+    bool locked;          /* a POSIX lock was taken through it */
+    pthread_mutex_t lock; /* directories: serialises seek + getdents */
+};
+
+struct pt_fs {
+    struct itab itab;
+    int proc_fd;    /* /proc/self/fd, O_PATH */
+    bool read_only; /* from the config */
+    bool as_root;   /* euid 0: new files get the caller's uid/gid */
+    uint64_t timeout;
+    pthread_mutex_t hlock; /* protects handles and next_fh */
+    struct hmap handles;
+    uint64_t next_fh;
+};
+
+/* An inode in use by one request: reference + fd. */
+struct pt_node {
+    struct inode *ino;
+    int fd;
+};
+
+/* Take (id) with its O_PATH fd.  Returns 0 or -ESTALE / -errno. */
+int pt_node_get(struct pt_fs *p, uint64_t id, struct pt_node *n);
+/* Release what pt_node_get took. */
+void pt_node_put(struct pt_fs *p, struct pt_node *n);
+/* "N" for /proc/self/fd/N relative to p->proc_fd. */
+void pt_fdname(char buf[16], int fd);
+/* Stat (name) in directory (dirfd) without following and register it as a
+ * guest lookup in (parent); fills (e).  Returns 0 or -errno. */
+int pt_lookup_at(struct pt_fs *p, struct inode *parent, int dirfd,
+                 const char *name, struct fs_entry *e);
+/* Give a new file the caller's identity and exactly (mode)'s permission
+ * bits: (fd) is an O_PATH or real fd of it, (dir_st) its parent's stat. */
+int pt_fix_new(struct pt_fs *p, const struct fs_req *r, int fd,
+               const struct stat *dir_st, mode_t mode);
+/* The permission bits to create with before pt_fix_new runs: no set-id
+ * bits and nothing for group/other while the file may be root's. */
+mode_t pt_create_mode(const struct pt_fs *p, const struct fs_req *r,
+                      mode_t mode);
+/* Add an open fd as a handle on (ino) (a new reference is taken).  Returns
+ * 0 with *fh, or -ENOMEM (fd is closed). */
+int pt_handle_add(struct pt_fs *p, struct inode *ino, int fd, bool dir,
+                  uint64_t *fh);
+/* The handle (fh) if it exists and is of kind (dir), else NULL.  The
+ * handle stays valid until its RELEASE, which the guest sends only after
+ * its last use. */
+struct pt_handle *pt_handle_get(struct pt_fs *p, uint64_t fh, bool dir);
+/* Remove and free handle (fh).  Returns 0 or -EBADF. */
+int pt_handle_del(struct pt_fs *p, uint64_t fh, bool dir);
+
+/* Operations implemented outside passthrough.c. */
+int pt_mknod(void *fs, const struct fs_req *r, uint64_t parent,
+             const char *name, uint32_t mode, uint32_t rdev,
+             struct fs_entry *e);
+int pt_mkdir(void *fs, const struct fs_req *r, uint64_t parent,
+             const char *name, uint32_t mode, struct fs_entry *e);
+int pt_symlink(void *fs, const struct fs_req *r, uint64_t parent,
+               const char *name, const char *target, struct fs_entry *e);
+int pt_link(void *fs, const struct fs_req *r, uint64_t id, uint64_t newparent,
+            const char *newname, struct fs_entry *e);
+int pt_unlink(void *fs, const struct fs_req *r, uint64_t parent,
+              const char *name);
+int pt_rmdir(void *fs, const struct fs_req *r, uint64_t parent,
+             const char *name);
+int pt_rename(void *fs, const struct fs_req *r, uint64_t parent,
+              const char *name, uint64_t newparent, const char *newname,
+              uint32_t flags);
+int pt_open(void *fs, const struct fs_req *r, uint64_t id, uint32_t flags,
+            struct fs_open *o);
+int pt_create(void *fs, const struct fs_req *r, uint64_t parent,
+              const char *name, uint32_t mode, uint32_t flags,
+              struct fs_entry *e, struct fs_open *o);
+int pt_tmpfile(void *fs, const struct fs_req *r, uint64_t parent, uint32_t mode,
+               uint32_t flags, struct fs_entry *e, struct fs_open *o);
+ssize_t pt_read(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+                uint64_t off, const struct iovec *iov, unsigned int cnt);
+ssize_t pt_write(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+                 uint64_t off, const struct iovec *iov, unsigned int cnt,
+                 uint32_t write_flags);
+int pt_release(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+               uint32_t flags, uint32_t release_flags, uint64_t lock_owner);
+int pt_fsync(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+             bool datasync);
+int pt_flush(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+             uint64_t lock_owner);
+int pt_fallocate(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+                 uint32_t mode, uint64_t off, uint64_t len);
+int pt_lseek(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+             uint64_t off, uint32_t whence, uint64_t *res);
+ssize_t pt_copy_file_range(void *fs, const struct fs_req *r, uint64_t ino_in,
+                           uint64_t fh_in, uint64_t off_in, uint64_t ino_out,
+                           uint64_t fh_out, uint64_t off_out, uint64_t len,
+                           uint64_t flags);
+int pt_getlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+             uint64_t owner, struct fuse_file_lock *lk);
+int pt_setlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+             uint64_t owner, const struct fuse_file_lock *lk, bool sleep,
+             bool is_flock);
+int pt_opendir(void *fs, const struct fs_req *r, uint64_t id, uint32_t flags,
+               struct fs_open *o);
+int pt_readdir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+               uint64_t off, struct fs_dirbuf *db);
+int pt_releasedir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh);
+int pt_fsyncdir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+                bool datasync);
+int pt_setxattr(void *fs, const struct fs_req *r, uint64_t id, const char *name,
+                const void *value, size_t size, uint32_t flags);
+int pt_getxattr(void *fs, const struct fs_req *r, uint64_t id, const char *name,
+                void *buf, size_t size);
+int pt_listxattr(void *fs, const struct fs_req *r, uint64_t id, void *buf,
+                 size_t size);
+int pt_removexattr(void *fs, const struct fs_req *r, uint64_t id,
+                   const char *name);
+int pt_syncfs(void *fs, const struct fs_req *r, uint64_t id);
+
+#endif /* KRUN_FUSE_PT_H */
