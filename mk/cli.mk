@@ -26,3 +26,8 @@ rootfs: $(ROOTFS)/bin/busybox
 ALL += $(ROOTFS)/bin/busybox
 
 .PHONY: install-cli rootfs
+
+check-cli: $(CLI) $(GUEST_ELF)
+	CKRUN=$(CLI) GUEST_ELF=$(GUEST_ELF) $(RUN_TESTS) cli tests/cli/test-cli.sh
+CHECKS += check-cli
+.PHONY: check-cli

@@ -4,7 +4,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -17,10 +20,37 @@ static pthread_once_t fwlib_once = PTHREAD_ONCE_INIT;
 static void *fwlib_handle;
 static krunfw_get_kernel_fn fwlib_get_kernel_fn;
 
+/*
+ * Beyond upstream: when the library search path does not find libkrunfw,
+ * look next to libkrun.so.1 itself, so that a build tree or a PREFIX/lib64
+ * install (not on Debian's default search path) works without
+ * LD_LIBRARY_PATH.
+ */
+static void *fwlib_open_beside_us(void)
+{
+    char path[PATH_MAX];
+    const char *slash;
+    Dl_info info;
+    int n;
+
+    if (!dladdr((void *)(uintptr_t)fwlib_load, &info) || !info.dli_fname)
+        return NULL;
+    slash = strrchr(info.dli_fname, '/');
+    if (!slash)
+        return NULL;
+    n = snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - info.dli_fname),
+                 info.dli_fname, FWLIB_SONAME);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return NULL;
+    return dlopen(path, RTLD_NOW);
+}
+
 static void fwlib_do_load(void)
 {
     void *h = dlopen(FWLIB_SONAME, RTLD_NOW);
 
+    if (!h)
+        h = fwlib_open_beside_us();
     if (!h) {
         log_debug("%s not loaded: %s", FWLIB_SONAME, dlerror());
         return;

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# CKRUN=... GUEST_ELF=... test-cli.sh: the ckrun CLI's user-facing behaviour — usage
+# errors with clear messages and exit status 2, and a real VM (our test guest
+# booted through /dev/kvm with --kernel/--serial) whose status ckrun returns.
+set -u
+ckrun=${CKRUN:?} guest=${GUEST_ELF:?}
+n=0
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/root"
+: >"$work/file"
+
+# expect DESC STATUS PATTERN -- ckrun args...: exit status and a stderr/stdout match
+expect() {
+	local desc=$1 want=$2 pattern=$3 out rc
+	shift 4
+	out=$("$ckrun" "$@" </dev/null 2>&1)
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc (exit $rc, want $want)"
+		sed 's/^/# /' <<<"$out" | head -n 5
+	fi
+}
+
+expect "--help prints usage" 0 '^Usage: ckrun' -- --help
+expect "missing ROOTDIR" 2 'missing ROOTDIR' --
+expect "missing CMD" 2 'missing CMD' -- "$work/root"
+expect "ROOTDIR does not exist" 2 "ROOTDIR '$work/nope': No such file" -- "$work/nope" /bin/true
+expect "ROOTDIR is not a directory" 2 "is not a directory" -- "$work/file" /bin/true
+expect "bad CPU count" 2 "invalid CPU count '0'" -- -c 0 "$work/root" /bin/true
+expect "bad memory size" 2 "invalid memory size \(MiB\) 'lots'" -- -m lots "$work/root" /bin/true
+expect "bad env entry" 2 "invalid environment entry 'NOEQUALS'" -- -e NOEQUALS "$work/root" /bin/true
+envs=()
+for i in $(seq 25); do envs+=(-e "V$i=$i"); done
+expect "too many env entries" 2 "too many environment entries at 'V25=25'" -- "${envs[@]}" "$work/root" /bin/true
+expect "bad volume" 2 "invalid volume 'nocolon'" -- -v nocolon "$work/root" /bin/true
+expect "volume flag other than ro" 2 "invalid volume flag 'rw'" -- -v "$work/root:tag:rw" "$work/root" /bin/true
+expect "unknown option" 2 "Try 'ckrun --help'" -- --bogus "$work/root" /bin/true
+
+if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
+	expect "test guest boots, prints on the serial console, exits 0" 0 '^PASS serial' \
+		-- --kernel "$guest" --cmdline test=serial --serial "$work/root"
+	expect "guest triple fault ends the VM with status 1" 1 'triple fault' \
+		-- --kernel "$guest" --cmdline test=triple --serial "$work/root"
+	expect "missing kernel file: clear error" 1 'cannot (use the kernel|start the VM)' \
+		-- --kernel "$work/nope.elf" --serial "$work/root"
+else
+	echo "# no usable /dev/kvm: VM cases not run"
+fi
+echo "1..$n"
