@@ -46,6 +46,13 @@ $(B)/tests/unit/test_init_exit: $(B)/tests/unit/test_init_exit.o \
 $(B)/tests/unit/test_init_pid1: $(B)/tests/unit/test_init_pid1.o \
 		$(B)/tests/lib/t.o $(INIT_BIN)
 	$(INIT_UNIT_LINK)
-$(B)/tests/unit/test_init_pid1.o: CPPFLAGS += -DINIT_KRUN_PATH='"$(INIT_BIN)"'
+$(B)/tests/unit/test_init_pid1.o $(B)/tests/unit/test_init_blob.o: \
+	CPPFLAGS += -DINIT_KRUN_PATH='"$(INIT_BIN)"'
+
+# fuzz/fuzz_init_json.c (mk/fuzz.mk builds and replays it) reads init/
+# objects, which are not in the library.
+FUZZ_INIT_OBJS := json.o strv.o config.o
+$(B)/fuzz/fuzz_init_json: $(FUZZ_INIT_OBJS:%=$(B)/fuzz/obj/init/%)
+$(B)/fuzz/replay/fuzz_init_json: $(FUZZ_INIT_OBJS:%=$(B)/init/%)
 
 .PHONY: init

@@ -22,7 +22,7 @@ static const struct {
     [KRUN_FEATURE_INTEL_TDX] = {true, false},
     [KRUN_FEATURE_AWS_NITRO] = {true, false},
     [KRUN_FEATURE_VIRGL_RESOURCE_MAP2] = {true, false},
-    [KRUN_FEATURE_INIT_BLOB] = {true, false},
+    [KRUN_FEATURE_INIT_BLOB] = {true, true},
 };
 
 KRUN_API int32_t krun_has_feature(uint64_t feature)

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "api/args.h"
 #include "api/ctx.h"
+#include "bundle/bundle.h"
 #include "util.h"
 
 struct vm_fs *api_fs_find(struct vm_config *cfg, const char *tag)
@@ -163,8 +164,8 @@ KRUN_API int32_t krun_get_default_init(const uint8_t **data_out,
 {
     if (!data_out || !len_out)
         return -EINVAL;
-    /* No init is embedded yet (KRUN_FEATURE_INIT_BLOB is off). */
-    return -ENOTSUP;
+    *data_out = init_blob(len_out);
+    return 0;
 }
 
 static int add_overlay(uint32_t ctx_id, const char *fs_tag, const char *path,
