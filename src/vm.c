@@ -19,10 +19,17 @@
 #include "kvm/x86/legacy.h"
 #include "log.h"
 #include "mem.h"
+#include "term.h"
+#include "virtio/console.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
+#include "virtio/virtio.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libkrun.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +38,10 @@
 #include <unistd.h>
 
 #define VM_STATUS_NONE (-1)
+#define VM_MAX_VIRTIO  (LAYOUT_IRQ_VIRTIO_MAX - LAYOUT_IRQ_VIRTIO_MIN + 1)
 #define VM_DEFAULT_CMDLINE                                                     \
     "reboot=k panic=-1 panic_print=0 nomodule console=hvc0 "                   \
-    "rootfstype=virtiofs rw quiet no-kvmapf init=/init.krun"
+    "rootfstype=virtiofs rw quiet no-kvmapf"
 
 struct vm {
     struct vm_config *cfg;
@@ -57,6 +65,11 @@ struct vm {
     struct elf_image elf;
     uint64_t entry;
     char *cmdline;
+
+    /* virtio-mmio devices in attach order (§3.8), one window + IRQ each. */
+    struct virtio_dev *virtio[VM_MAX_VIRTIO];
+    int virtio_irqfd[VM_MAX_VIRTIO];
+    unsigned int nr_virtio;
 
     int exit_efd;              /* written when the VM must end */
     struct ev_source exit_src; /* owner: the VMM loop */
@@ -104,7 +117,7 @@ static void vm_exit(struct ev_source *src, uint32_t events)
     if (status == VM_STATUS_NONE)
         status = 0;
     log_debug("VM exit, status %d", status);
-    legacy_restore_tty(vm->legacy);
+    term_restore_all();
     for (unsigned int i = 0; i < vm->nr_vcpus; i++)
         vcpu_kick(&vm->vcpus[i]);
     _exit(status);
@@ -234,12 +247,193 @@ static int vm_create_legacy(struct vm *vm)
     return legacy_create(&vm->legacy, &vm->kvm, &vm->pio, &vm->loop, &lc);
 }
 
+/* Place (dev) in the next MMIO window with the next IRQ (§3.6, §3.8) and
+ * wire it: irqfd for its interrupt, ioeventfd + loop source per queue. */
+static int vm_add_virtio(struct vm *vm, struct virtio_dev *dev)
+{
+    unsigned int i = vm->nr_virtio;
+    uint64_t base = LAYOUT_MMIO_START + (uint64_t)i * MMIO_WINDOW_SIZE;
+    uint32_t irq = LAYOUT_IRQ_VIRTIO_MIN + i;
+    int rc;
+
+    if (i == VM_MAX_VIRTIO) {
+        log_error("too many virtio devices (at most %d)", VM_MAX_VIRTIO);
+        virtio_dev_destroy(dev);
+        return -EINVAL;
+    }
+    vm->virtio[i] = dev;
+    vm->nr_virtio++;
+    vm->virtio_irqfd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (vm->virtio_irqfd[i] < 0)
+        return -errno;
+    rc = mmio_setup(dev, base, irq, vm->virtio_irqfd[i]);
+    if (rc == 0)
+        rc = kvm_irqfd(&vm->kvm, vm->virtio_irqfd[i], irq, false);
+    if (rc == 0)
+        rc = bus_register(&vm->mmio, base, MMIO_WINDOW_SIZE, mmio_bus_handler,
+                          dev);
+    for (unsigned int q = 0; rc == 0 && q < dev->ops->num_queues; q++) {
+        rc = kvm_ioeventfd(&vm->kvm, virtio_dev_kick_fd(dev, q),
+                           base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, false);
+        if (rc == 0)
+            rc = evloop_add(&vm->loop, &dev->vqs[q].kick, EPOLLIN);
+    }
+    return rc;
+}
+
+static int vm_add_console(struct vm *vm, const struct console_port_cfg *ports,
+                          int nports)
+{
+    struct virtio_dev *dev;
+    int rc = nports < 0 ? nports
+                        : console_create(&vm->gm, &vm->loop, ports,
+                                         (unsigned int)nports, &dev);
+
+    return rc < 0 ? rc : vm_add_virtio(vm, dev);
+}
+
+/* The implicit console: the process's stdio, or krun_set_console_output. */
+static int vm_add_implicit_console(struct vm *vm)
+{
+    struct console_port_cfg ports[CONSOLE_MAX_PORTS];
+    const char *path = vm->cfg->console_output;
+
+    if (vm->cfg->no_implicit_console)
+        return 0;
+    if (!path)
+        return vm_add_console(vm, ports,
+                              console_autoconfig(STDIN_FILENO, STDOUT_FILENO,
+                                                 STDERR_FILENO, ports));
+    memset(ports, 0, sizeof(ports[0]));
+    ports[0].in_fd = -1;
+    ports[0].console = true;
+    ports[0].out_fd =
+        open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (ports[0].out_fd < 0) {
+        log_error("console output %s: %s", path, strerror(errno));
+        return -errno;
+    }
+    return vm_add_console(vm, ports, 1);
+}
+
+/* Consoles added with krun_add_virtio_console_*, in call order. */
+static int vm_add_explicit_console(struct vm *vm, const struct vm_console *c)
+{
+    struct console_port_cfg ports[CONSOLE_MAX_PORTS];
+
+    if (c->kind == VM_CONSOLE_DEFAULT)
+        return vm_add_console(
+            vm, ports,
+            console_autoconfig(c->in_fd, c->out_fd, c->err_fd, ports));
+    if (c->nr_ports > CONSOLE_MAX_PORTS)
+        return -EINVAL;
+    memset(ports, 0, sizeof(ports));
+    for (size_t i = 0; i < c->nr_ports; i++) {
+        snprintf(ports[i].name, sizeof(ports[i].name), "%s", c->ports[i].name);
+        ports[i].in_fd = c->ports[i].in_fd;
+        ports[i].out_fd = c->ports[i].out_fd;
+        ports[i].console = c->ports[i].is_tty;
+    }
+    return vm_add_console(vm, ports, (int)c->nr_ports);
+}
+
+/* virtio devices in upstream's attach order (§3.8). */
+static int vm_create_virtio(struct vm *vm)
+{
+    struct virtio_dev *rng;
+    int rc = rng_create(&vm->gm, &rng);
+
+    if (rc == 0)
+        rc = vm_add_virtio(vm, rng);
+    if (rc == 0)
+        rc = vm_add_implicit_console(vm);
+    for (size_t i = 0; rc == 0 && i < vm->cfg->nr_consoles; i++)
+        rc = vm_add_explicit_console(vm, &vm->cfg->consoles[i]);
+    return rc;
+}
+
+/* ---- kernel command line (§3.7) ----------------------------------------- */
+
+struct cmdline {
+    char *buf;
+    size_t len;
+    int err;
+};
+
+static void cmdline_add(struct cmdline *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void cmdline_add(struct cmdline *c, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (c->err)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(c->buf + c->len, LAYOUT_CMDLINE_MAX - c->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= LAYOUT_CMDLINE_MAX - c->len)
+        c->err = -EINVAL;
+    else
+        c->len += (size_t)n;
+}
+
+/* " <KRUN_INIT=..> <KRUN_WORKDIR=..> <KRUN_RLIMITS=".."> <env>" */
+static void cmdline_add_env(struct cmdline *c, const struct vm_config *cfg)
+{
+    extern char **environ;
+
+    cmdline_add(c, " ");
+    if (cfg->exec_path)
+        cmdline_add(c, "KRUN_INIT=%s", cfg->exec_path);
+    cmdline_add(c, " ");
+    if (cfg->workdir)
+        cmdline_add(c, "KRUN_WORKDIR=%s", cfg->workdir);
+    cmdline_add(c, " ");
+    for (char **r = cfg->rlimits; r && *r; r++)
+        cmdline_add(c, "%s%s%s", r == cfg->rlimits ? "KRUN_RLIMITS=\"" : ",",
+                    *r, r[1] ? "" : "\"");
+    cmdline_add(c, " ");
+    if (cfg->envp) {
+        for (char **e = cfg->envp; *e; e++)
+            cmdline_add(c, "%s\"%s\"", e == cfg->envp ? "" : " ", *e);
+        return;
+    }
+    for (char **e = environ; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+
+        if (eq)
+            cmdline_add(c, " %.*s=\"%s\"", (int)(eq - *e), *e, eq + 1);
+    }
+}
+
 static int vm_build_cmdline(struct vm *vm)
 {
-    const char *c = vm->cfg->kernel_cmdline;
+    const struct vm_config *cfg = vm->cfg;
+    struct cmdline c = {.buf = calloc(1, LAYOUT_CMDLINE_MAX)};
+    char dev[64];
 
-    vm->cmdline = strdup(c ? c : VM_DEFAULT_CMDLINE);
-    return vm->cmdline ? 0 : -ENOMEM;
+    if (!c.buf)
+        return -ENOMEM;
+    if (cfg->kernel_cmdline)
+        cmdline_add(&c, "%s", cfg->kernel_cmdline);
+    else
+        cmdline_add(&c, "%s init=/init.krun", VM_DEFAULT_CMDLINE);
+    cmdline_add_env(&c, cfg);
+    for (unsigned int i = 0; i < vm->nr_virtio; i++)
+        if (mmio_cmdline(vm->virtio[i], dev, sizeof(dev)) > 0)
+            cmdline_add(&c, " %s", dev);
+    cmdline_add(&c, " --");
+    for (char **a = cfg->argv; a && *a; a++)
+        cmdline_add(&c, " \"%s\"", *a);
+    for (size_t i = 0; !c.err && i < c.len; i++)
+        if (c.buf[i] < 0x20 || c.buf[i] > 0x7e)
+            c.err = -EINVAL; /* the guest parses printable ASCII only */
+    if (c.err)
+        log_error("kernel command line too long or not printable ASCII");
+    vm->cmdline = c.buf;
+    return c.err;
 }
 
 /* Copy the ELF segments into RAM above the low boot structures. */
@@ -323,6 +517,7 @@ static const struct {
     {"create guest memory", vm_create_memory},
     {"create the event loop", vm_create_loop},
     {"create legacy devices", vm_create_legacy},
+    {"create virtio devices", vm_create_virtio},
     {"compose the kernel command line", vm_build_cmdline},
     {"place the kernel", vm_place_elf},
     {"write boot parameters", vm_write_boot_params},
@@ -337,6 +532,11 @@ static void vm_destroy(struct vm *vm)
         vcpu_destroy(&vm->vcpus[i]);
     free(vm->vcpus);
     free(vm->cpuid);
+    for (unsigned int i = 0; i < vm->nr_virtio; i++) {
+        virtio_dev_destroy(vm->virtio[i]);
+        if (vm->virtio_irqfd[i] >= 0)
+            close(vm->virtio_irqfd[i]);
+    }
     legacy_destroy(vm->legacy);
     if (vm->exit_efd >= 0)
         close(vm->exit_efd);
@@ -388,6 +588,6 @@ int vm_start(struct vm_config *cfg)
     }
     rc = evloop_run(&vm->loop); /* returns only on an epoll error */
     log_error("VMM event loop failed: %s", strerror(-rc));
-    legacy_restore_tty(vm->legacy);
+    term_restore_all();
     _exit(1);
 }

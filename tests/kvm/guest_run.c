@@ -48,6 +48,10 @@ static void guest_child(const struct guest_opts *o, int out_fd, int err_fd)
     if (rc == 0)
         rc = krun_set_kernel((uint32_t)ctx, o->kernel ? o->kernel : GUEST_ELF,
                              KRUN_KERNEL_FORMAT_ELF, NULL, o->cmdline);
+    if (rc == 0) /* an empty environment keeps the command line predictable */
+        rc = krun_set_env((uint32_t)ctx, (const char *const[]){NULL});
+    if (rc == 0 && !o->implicit_console)
+        rc = krun_disable_implicit_console((uint32_t)ctx);
     if (rc == 0)
         rc = krun_add_serial_console_default((uint32_t)ctx, -1, out_fd);
     if (rc == 0)

@@ -20,9 +20,10 @@ struct guest_result {
 struct guest_opts {
     const char *kernel; /* default: the test guest ELF */
     const char *cmdline;
-    unsigned int vcpus;   /* default 1 */
-    unsigned int ram_mib; /* default 64 */
-    int timeout_ms;       /* default 20000 */
+    unsigned int vcpus;    /* default 1 */
+    unsigned int ram_mib;  /* default 64 */
+    int timeout_ms;        /* default 20000 */
+    bool implicit_console; /* keep the implicit virtio console (stdio) */
 };
 
 /* Skip the whole program (exit 77) if /dev/kvm cannot be used. */

@@ -10,6 +10,7 @@
 #include "kvm/kvm.h"
 #include "kvm/x86/layout.h"
 #include "log.h"
+#include "term.h"
 #include "util.h"
 
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define I8042_BASE      0x60
@@ -61,8 +61,6 @@ struct uart {
     int in_fd, out_fd;       /* -1 when absent */
     struct ev_source in_src; /* input watch, owner: the VMM loop */
     bool in_watched, in_eof;
-    bool tty_saved;          /* in_fd is a tty we put in raw mode */
-    struct termios tty_mode; /* its mode before that */
     /* Registers, protected by lg->lock. */
     uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
     bool thri_pending; /* THR-empty interrupt not yet acknowledged */
@@ -323,31 +321,6 @@ static void cmos_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 
 /* ---- setup -------------------------------------------------------------- */
 
-static void uart_raw_tty(struct uart *u)
-{
-    struct termios t;
-
-    if (u->in_fd < 0 || !isatty(u->in_fd) ||
-        tcgetattr(u->in_fd, &u->tty_mode) < 0)
-        return;
-    t = u->tty_mode;
-    cfmakeraw(&t);
-    if (tcsetattr(u->in_fd, TCSANOW, &t) == 0)
-        u->tty_saved = true;
-}
-
-void legacy_restore_tty(struct legacy *lg)
-{
-    for (unsigned int i = 0; lg && i < ARRAY_SIZE(lg->com); i++) {
-        struct uart *u = &lg->com[i];
-
-        if (u->tty_saved) {
-            tcsetattr(u->in_fd, TCSANOW, &u->tty_mode);
-            u->tty_saved = false;
-        }
-    }
-}
-
 static void uart_init(struct legacy *lg, unsigned int i, int in_fd, int out_fd)
 {
     struct uart *u = &lg->com[i];
@@ -408,7 +381,8 @@ int legacy_create(struct legacy **out, struct kvm *kvm, struct bus *pio,
 
         if (u->in_fd < 0)
             continue;
-        uart_raw_tty(u);
+        if (isatty(u->in_fd))
+            term_make_raw(u->in_fd, false); /* restored by term_restore_all */
         uart_watch_input(u, true);
         if (!u->in_watched)
             log_warn("serial input fd %d cannot be polled; ignored", u->in_fd);
@@ -421,7 +395,6 @@ void legacy_destroy(struct legacy *lg)
 {
     if (!lg)
         return;
-    legacy_restore_tty(lg);
     for (unsigned int i = 0; i < ARRAY_SIZE(lg->com); i++)
         uart_watch_input(&lg->com[i], false);
     close_com_fds(&lg->cfg);

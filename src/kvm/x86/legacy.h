@@ -27,17 +27,13 @@ struct legacy_cfg {
 /*
  * Create the devices, register them on (pio), and watch the UARTs' input
  * fds on (loop).  Takes ownership of the fds (closed by legacy_destroy, or on
- * failure here).  Input fds that are ttys are put in raw mode until
- * legacy_restore_tty().  Returns 0 or -errno.  Build thread.
+ * failure here).  Input fds that are ttys are put in raw mode
+ * (term.h; term_restore_all() undoes it).  Returns 0 or -errno.  Build thread.
  */
 int legacy_create(struct legacy **out, struct kvm *kvm, struct bus *pio,
                   struct evloop *loop, const struct legacy_cfg *cfg);
 
-/* Restore the terminal modes legacy_create changed.  Idempotent; safe from
- * the exit path. */
-void legacy_restore_tty(struct legacy *lg);
-
-/* Restore the tty, stop watching input, close the fds and free. */
+/* Stop watching input, close the fds and free. */
 void legacy_destroy(struct legacy *lg);
 
 /* The CMOS memory-size register (reg, 0..127) for the RAM in (cfg).
