@@ -17,7 +17,8 @@ FUSE_TEST_SRCS := $(sort $(wildcard tests/fuse/test_*.c))
 FUSE_TEST_BINS := $(FUSE_TEST_SRCS:%.c=$(B)/%)
 FUSE_HELPERS := $(B)/tests/fuse/mktree
 
-$(B)/tests/fuse/test_%: $(B)/tests/fuse/test_%.o $(TEST_LIB_OBJS) $(INTERNAL_A)
+$(B)/tests/fuse/test_%: $(B)/tests/fuse/test_%.o $(B)/tests/fuse/fusetest.o \
+		$(TEST_LIB_OBJS) $(INTERNAL_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/fuse/mktree: $(B)/tests/fuse/mktree.o
