@@ -7,6 +7,7 @@
 #define LOG_TAG "vm"
 #include "vm.h"
 #include "bus.h"
+#include "cmdline.h"
 #include "config.h"
 #include "evloop.h"
 #include "fwlib.h"
@@ -29,7 +30,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libkrun.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +39,6 @@
 
 #define VM_STATUS_NONE (-1)
 #define VM_MAX_VIRTIO  (LAYOUT_IRQ_VIRTIO_MAX - LAYOUT_IRQ_VIRTIO_MIN + 1)
-#define VM_DEFAULT_CMDLINE                                                     \
-    "reboot=k panic=-1 panic_print=0 nomodule console=hvc0 "                   \
-    "rootfstype=virtiofs rw quiet no-kvmapf"
 
 struct vm {
     struct vm_config *cfg;
@@ -352,88 +349,21 @@ static int vm_create_virtio(struct vm *vm)
     return rc;
 }
 
-/* ---- kernel command line (§3.7) ----------------------------------------- */
-
-struct cmdline {
-    char *buf;
-    size_t len;
-    int err;
-};
-
-static void cmdline_add(struct cmdline *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void cmdline_add(struct cmdline *c, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (c->err)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(c->buf + c->len, LAYOUT_CMDLINE_MAX - c->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= LAYOUT_CMDLINE_MAX - c->len)
-        c->err = -EINVAL;
-    else
-        c->len += (size_t)n;
-}
-
-/* " <KRUN_INIT=..> <KRUN_WORKDIR=..> <KRUN_RLIMITS=".."> <env>" */
-static void cmdline_add_env(struct cmdline *c, const struct vm_config *cfg)
-{
-    extern char **environ;
-
-    cmdline_add(c, " ");
-    if (cfg->exec_path)
-        cmdline_add(c, "KRUN_INIT=%s", cfg->exec_path);
-    cmdline_add(c, " ");
-    if (cfg->workdir)
-        cmdline_add(c, "KRUN_WORKDIR=%s", cfg->workdir);
-    cmdline_add(c, " ");
-    for (char **r = cfg->rlimits; r && *r; r++)
-        cmdline_add(c, "%s%s%s", r == cfg->rlimits ? "KRUN_RLIMITS=\"" : ",",
-                    *r, r[1] ? "" : "\"");
-    cmdline_add(c, " ");
-    if (cfg->envp) {
-        for (char **e = cfg->envp; *e; e++)
-            cmdline_add(c, "%s\"%s\"", e == cfg->envp ? "" : " ", *e);
-        return;
-    }
-    for (char **e = environ; e && *e; e++) {
-        const char *eq = strchr(*e, '=');
-
-        if (eq)
-            cmdline_add(c, " %.*s=\"%s\"", (int)(eq - *e), *e, eq + 1);
-    }
-}
-
+/* The command line (§3.7), with one virtio_mmio.device= per device. */
 static int vm_build_cmdline(struct vm *vm)
 {
-    const struct vm_config *cfg = vm->cfg;
-    struct cmdline c = {.buf = calloc(1, LAYOUT_CMDLINE_MAX)};
-    char dev[64];
+    extern char **environ;
+    char dev[VM_MAX_VIRTIO][64];
+    const char *devs[VM_MAX_VIRTIO];
+    int rc;
 
-    if (!c.buf)
-        return -ENOMEM;
-    if (cfg->kernel_cmdline)
-        cmdline_add(&c, "%s", cfg->kernel_cmdline);
-    else
-        cmdline_add(&c, "%s init=/init.krun", VM_DEFAULT_CMDLINE);
-    cmdline_add_env(&c, cfg);
-    for (unsigned int i = 0; i < vm->nr_virtio; i++)
-        if (mmio_cmdline(vm->virtio[i], dev, sizeof(dev)) > 0)
-            cmdline_add(&c, " %s", dev);
-    cmdline_add(&c, " --");
-    for (char **a = cfg->argv; a && *a; a++)
-        cmdline_add(&c, " \"%s\"", *a);
-    for (size_t i = 0; !c.err && i < c.len; i++)
-        if (c.buf[i] < 0x20 || c.buf[i] > 0x7e)
-            c.err = -EINVAL; /* the guest parses printable ASCII only */
-    if (c.err)
-        log_error("kernel command line too long or not printable ASCII");
-    vm->cmdline = c.buf;
-    return c.err;
+    for (unsigned int i = 0; i < vm->nr_virtio; i++) {
+        rc = mmio_cmdline(vm->virtio[i], dev[i], sizeof(dev[i]));
+        if (rc < 0)
+            return rc;
+        devs[i] = dev[i];
+    }
+    return cmdline_compose(vm->cfg, devs, vm->nr_virtio, environ, &vm->cmdline);
 }
 
 /* Copy the ELF segments into RAM above the low boot structures. */

@@ -168,11 +168,19 @@ static const char *test_triple(const struct boot_params *zp, const char *c)
     return "still running after triple fault";
 }
 
+const char *test_virtio_rng(void);
+
+static const char *test_rng(const struct boot_params *zp, const char *c)
+{
+    return test_virtio_rng();
+}
+
 static const struct guest_test tests[] = {
-    {"serial", test_serial},     {"cmdline", test_cmdline},
-    {"zeropage", test_zeropage}, {"e820", test_e820},
-    {"cmos", test_cmos},         {"mptable", test_mptable},
-    {"hlt", test_hlt},           {"triple", test_triple},
+    {"rng", test_rng},         {"serial", test_serial},
+    {"cmdline", test_cmdline}, {"zeropage", test_zeropage},
+    {"e820", test_e820},       {"cmos", test_cmos},
+    {"mptable", test_mptable}, {"hlt", test_hlt},
+    {"triple", test_triple},
 };
 
 /* The value of "key=" in the command line, copied into (buf). */

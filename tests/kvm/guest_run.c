@@ -40,6 +40,8 @@ static void guest_child(const struct guest_opts *o, int out_fd, int err_fd)
     int ctx, rc;
 
     dup2(err_fd, 2);
+    if (getenv("GUEST_LOG_LEVEL"))
+        krun_set_log_level((uint32_t)atoi(getenv("GUEST_LOG_LEVEL")));
     ctx = krun_create_ctx();
     if (ctx < 0)
         _exit(201);
