@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "exitcode.h"
+#include "kcmdline.h"
 #include "mount.h"
 #include "net.h"
 #include "rlimits.h"
@@ -47,9 +48,31 @@ static void take_console(void)
 static void setup_network(void)
 {
     const char *dhcp = getenv("KRUN_DHCP");
+    char cmdline[4096];
 
     net_setup(dhcp && !strcmp(dhcp, "1"));
-    net_setup_tsi(proc_cmdline_has_word("tsi_hijack"));
+    net_setup_tsi(kcmdline_read(cmdline, sizeof(cmdline)) &&
+                  kcmdline_has_word(cmdline, "tsi_hijack"));
+}
+
+/*
+ * The workload's arguments are the words after "--" on the kernel command
+ * line, which the kernel puts at the end of our argv, after any bare word it
+ * did not know from before "--" (such as "nomodule" on a kernel without
+ * modules).  Keep argv[0] and those last words only.
+ */
+static int workload_args(int argc, char **argv)
+{
+    char cmdline[4096];
+    ssize_t n;
+
+    if (!kcmdline_read(cmdline, sizeof(cmdline)))
+        return argc;
+    n = kcmdline_args_after_dashes(cmdline);
+    if (n < 0 || n + 1 >= argc)
+        return argc;
+    memmove(&argv[1], &argv[argc - (int)n], (n + 1) * sizeof(argv[0]));
+    return (int)n + 1;
 }
 
 static void load_config(struct init_config *cfg, int argc, char **argv)
@@ -109,6 +132,7 @@ int main(int argc, char **argv)
     mount_root();
     take_console();
     setup_network();
+    argc = workload_args(argc, argv);
     load_config(&cfg, argc, argv);
     set_hostname(&cfg);
     apply_limits_and_workdir(&cfg);

@@ -76,35 +76,3 @@ void net_setup_tsi(bool tsi)
         fprintf(stderr, "init: configuring dummy0: %s\n", strerror(-rc));
     close(sock);
 }
-
-bool cmdline_has_word(const char *cmdline, const char *word)
-{
-    size_t n = strlen(word);
-
-    for (const char *p = cmdline; *p;) {
-        size_t len;
-
-        p += strspn(p, " \t\n");
-        len = strcspn(p, " \t\n");
-        if (len == 2 && !strncmp(p, "--", 2))
-            return false;
-        if (len == n && !strncmp(p, word, n))
-            return true;
-        p += len;
-    }
-    return false;
-}
-
-bool proc_cmdline_has_word(const char *word)
-{
-    char buf[4096];
-    ssize_t r;
-    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return false;
-    r = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[r > 0 ? r : 0] = '\0';
-    return cmdline_has_word(buf, word);
-}

@@ -16,13 +16,4 @@ void net_setup(bool dhcp);
  */
 void net_setup_tsi(bool tsi);
 
-/*
- * Whether the kernel command line (cmdline) has the bare token (word)
- * before any "--" token.
- */
-bool cmdline_has_word(const char *cmdline, const char *word);
-
-/* The same for /proc/cmdline. */
-bool proc_cmdline_has_word(const char *word);
-
 #endif /* KRUN_INIT_NET_H */

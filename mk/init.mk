@@ -35,7 +35,7 @@ $(B)/tests/unit/test_init_json: $(B)/tests/unit/test_init_json.o \
 		$(call INIT_T_OBJS,json)
 	$(INIT_UNIT_LINK)
 $(B)/tests/unit/test_init_config: $(B)/tests/unit/test_init_config.o \
-		$(call INIT_T_OBJS,json strv config net dhcp mount)
+		$(call INIT_T_OBJS,json strv config net dhcp mount kcmdline)
 	$(INIT_UNIT_LINK)
 $(B)/tests/unit/test_init_rlimits: $(B)/tests/unit/test_init_rlimits.o \
 		$(call INIT_T_OBJS,rlimits)

@@ -55,15 +55,22 @@ static void add(struct line *l, const char *s)
     l->len += n;
 }
 
-/* (s) may go on the line: printable ASCII, and inside quotes no '"'. */
+/* How a value goes on the line. */
+enum shape {
+    RAW,    /* verbatim (a caller's whole command line) */
+    QUOTED, /* inside double quotes: no '"' */
+    BARE,   /* one unquoted token: no ' ' */
+};
+
+/* (s) may go on the line as (shape): printable ASCII and the rule above. */
 static bool printable(struct line *l, const char *what, const char *s,
-                      bool quoted)
+                      enum shape shape)
 {
     for (const char *p = s; *p; p++) {
         unsigned char c = (unsigned char)*p;
 
-        if (c < 0x20 || c > 0x7e || (quoted && c == '"') ||
-            (!quoted && c == ' ')) {
+        if (c < 0x20 || c > 0x7e || (shape == QUOTED && c == '"') ||
+            (shape == BARE && c == ' ')) {
             fail(l, -EINVAL,
                  "%s '%s' cannot be passed to the guest: character 0x%02x "
                  "at offset %zu is not allowed on the kernel command line",
@@ -77,7 +84,7 @@ static bool printable(struct line *l, const char *what, const char *s,
 /* " KEY=\"value\"": one entry of init's environment. */
 static void add_env_kv(struct line *l, const char *key, const char *value)
 {
-    if (!printable(l, key, value, true))
+    if (!printable(l, key, value, QUOTED))
         return;
     add(l, " ");
     add(l, key);
@@ -96,7 +103,7 @@ static void add_env_entry(struct line *l, const char *entry)
         fail(l, -EINVAL, "environment entry '%s' is not KEY=VALUE", entry);
         return;
     }
-    if (!printable(l, "environment entry", entry, true))
+    if (!printable(l, "environment entry", entry, QUOTED))
         return;
     add(l, " \"");
     add(l, entry);
@@ -127,7 +134,7 @@ static void add_rlimits(struct line *l, char *const *rl)
         return;
     add(l, " KRUN_RLIMITS=\"");
     for (size_t i = 0; rl[i]; i++) {
-        if (!printable(l, "rlimit", rl[i], true))
+        if (!printable(l, "rlimit", rl[i], QUOTED))
             return;
         if (strchr(rl[i], ',')) {
             fail(l, -EINVAL, "rlimit '%s' contains ','", rl[i]);
@@ -161,7 +168,7 @@ static void add_prolog(struct line *l, const struct vm_config *cfg)
     const char *con;
 
     if (cfg->kernel_cmdline) {
-        if (printable(l, "kernel command line", cfg->kernel_cmdline, true))
+        if (printable(l, "kernel command line", cfg->kernel_cmdline, RAW))
             add(l, cfg->kernel_cmdline);
     } else {
         add(l, CMDLINE_DEFAULT_BASE " init=/init.krun");
@@ -169,7 +176,7 @@ static void add_prolog(struct line *l, const struct vm_config *cfg)
     con = strstr(l->buf, "console=");
     if (!cfg->kernel_console || !con || l->err)
         return;
-    if (!printable(l, "kernel console", cfg->kernel_console, false))
+    if (!printable(l, "kernel console", cfg->kernel_console, BARE))
         return;
     {
         const char *end = strchr(con, ' ');
@@ -187,7 +194,7 @@ static void add_args(struct line *l, const struct vm_config *cfg)
 {
     add(l, " --");
     for (size_t i = 0; cfg->argv && cfg->argv[i]; i++) {
-        if (!printable(l, "argument", cfg->argv[i], true))
+        if (!printable(l, "argument", cfg->argv[i], QUOTED))
             return;
         add(l, " \"");
         add(l, cfg->argv[i]);

@@ -40,7 +40,7 @@ timeout -k 5 180 qemu-system-x86_64 -M microvm,acpi=off,memory-backend=mem -acce
 	-global virtio-mmio.force-legacy=false \
 	-nodefaults -no-user-config -nographic -no-reboot -serial stdio \
 	-kernel "$VMLINUX" -initrd "$work/initramfs.cpio" \
-	-append "console=ttyS0 reboot=t panic=-1 quiet $env_args" \
+	-append "reboot=t panic=-1 panic_print=0 nomodule console=ttyS0 rootfstype=virtiofs rw quiet no-kvmapf $env_args" \
 	-drive id=d0,file="$work/disk.ext4",format=raw,if=none -device virtio-blk-device,drive=d0 \
 	-netdev user,id=n0 -device virtio-net-device,netdev=n0 \
 	-device virtio-rng-device \

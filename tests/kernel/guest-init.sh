@@ -28,11 +28,18 @@ balloon_reporting() { # VIRTIO_BALLOON_F_REPORTING (bit 5) negotiated
 	return 1
 }
 
+nargs=$# args="$*"
 echo "CKRUN-KERNEL-TEST start"
 t "init reached user space as pid 1" test $$ -eq 1
 t "2 CPUs online (MP table parsed)" test "$(nproc)" -eq 2
 t "virtio interrupts routed through the IO-APIC (MP table)" grep -q IO-APIC /proc/interrupts
 t "30 env entries reached init (INIT_ENV_ARG_LIMIT)" test "$ckrun_e30" = 30
+# (QEMU appends its virtio_mmio.device= entries at the end, so no "--" here.)
+# Without MODULES the kernel does not know "nomodule": it reaches init as an
+# argument before the "--" ones, which init.krun therefore skips.
+t "libkrun's base line gives init exactly 'nomodule' (got: $args)" test "$nargs:$args" = 1:nomodule
+t "no kernel parameter leaked into init's environment" \
+	sh -c '! env | grep -qiE "^(nomodule|quiet|rw|reboot|panic|console|no-kvmapf)"'
 for drv in virtio_blk virtio_net virtio_rng virtio_balloon virtio_console virtiofs; do
 	t "virtio-mmio device bound to $drv" bound $drv
 done

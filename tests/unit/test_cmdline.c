@@ -84,6 +84,11 @@ static void test_custom_prolog_and_console(void)
     CHECK(s && strncmp(s, "console=hvc1 quiet virtio_mmio", 30) == 0);
     CHECK(s && !strstr(s, "init=/init.krun"));
     free(s);
+    /* A caller's own line is verbatim, quotes included (upstream too). */
+    cfg.kernel_cmdline = S("console=ttyS0 K=\"a b\"");
+    s = compose(&cfg, NULL, &err);
+    CHECK(s && strncmp(s, "console=hvc1 K=\"a b\" virtio", 27) == 0);
+    free(s);
     cfg.kernel_cmdline = NULL;
     cfg.kernel_console = S("ttyS0");
     s = compose(&cfg, NULL, &err);

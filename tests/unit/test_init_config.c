@@ -11,6 +11,7 @@
 #include "t.h"
 #include "../../init/config.h"
 #include "../../init/mount.h"
+#include "../../init/kcmdline.h"
 #include "../../init/net.h"
 
 static char err[256];
@@ -249,13 +250,21 @@ static void test_load_file(void)
 
 static void test_cmdline_words(void)
 {
-    CHECK(cmdline_has_word("reboot=k tsi_hijack quiet -- x", "tsi_hijack"));
-    CHECK(cmdline_has_word("tsi_hijack", "tsi_hijack"));
-    CHECK(!cmdline_has_word("a tsi_hijack_unix b", "tsi_hijack"));
-    CHECK(!cmdline_has_word("a -- tsi_hijack", "tsi_hijack"));
-    CHECK(!cmdline_has_word("a --x tsi_hijack=1", "tsi_hijack"));
-    CHECK(cmdline_has_word("a\ttsi_hijack\n", "tsi_hijack"));
-    CHECK(!cmdline_has_word("", "tsi_hijack"));
+    CHECK(kcmdline_has_word("reboot=k tsi_hijack quiet -- x", "tsi_hijack"));
+    CHECK(kcmdline_has_word("tsi_hijack", "tsi_hijack"));
+    CHECK(!kcmdline_has_word("a tsi_hijack_unix b", "tsi_hijack"));
+    CHECK(!kcmdline_has_word("a -- tsi_hijack", "tsi_hijack"));
+    CHECK(!kcmdline_has_word("a --x tsi_hijack=1", "tsi_hijack"));
+    CHECK(kcmdline_has_word("a\ttsi_hijack\n", "tsi_hijack"));
+    CHECK(!kcmdline_has_word("", "tsi_hijack"));
+    /* Workload arguments: the tokens after the first bare "--". */
+    CHECK_EQ(kcmdline_args_after_dashes("a b -- \"x y\" z"), 2);
+    CHECK_EQ(kcmdline_args_after_dashes("nomodule init=/init.krun --"), 0);
+    CHECK_EQ(kcmdline_args_after_dashes("K=\"a -- b\" -- c"), 1);
+    CHECK_EQ(kcmdline_args_after_dashes("no dashes here"), -1);
+    CHECK_EQ(kcmdline_args_after_dashes("-- a -- b"), 3);
+    CHECK_EQ(kcmdline_args_after_dashes("--x -- \"\" q"), 2);
+    CHECK(!kcmdline_has_word("K=\"x tsi_hijack\" y", "tsi_hijack"));
 }
 
 static void test_mount_table(void)
