@@ -15,6 +15,7 @@
 #include "fuse/fiov.h"
 #include "fuse/passthrough.h"
 #include "fuse/server.h"
+#include "fuse/virtual.h"
 #include "t.h"
 
 static uint8_t out[1 << 16];
@@ -270,8 +271,53 @@ static void test_passthrough_crafted(void)
     CHECK(system(path) == 0);
 }
 
+static void test_virtual(void)
+{
+    struct fs_backend vb;
+    struct fuse_server *srv;
+    struct fuse_entry_out eo;
+    struct fuse_open_in op = {.flags = O_RDONLY};
+    struct fuse_read_in rd = {.size = 100};
+    int err;
+
+    CHECK(vfs_create((struct fs_backend){&vfs_null_ops, NULL}, &vb) == 0);
+    CHECK_EQ(vfs_add_file(&vb, "/init.krun", "ELF!", 4, 0755, true), 0);
+    CHECK_EQ(vfs_add_dir(&vb, "etc", 0755), 0);
+    CHECK_EQ(vfs_add_file(&vb, "etc/hosts", "h", 1, 0644, false), 0);
+    CHECK_EQ(vfs_add_file(&vb, "nodir/x", "h", 1, 0644, false), -ENOENT);
+    CHECK_EQ(vfs_add_file(&vb, "init.krun/x", "h", 1, 0644, false), -ENOTDIR);
+    CHECK_EQ(vfs_add_file(&vb, "etc/", "h", 1, 0644, false), -EINVAL);
+    CHECK_EQ(vfs_add_dir(&vb, "etc", 0755), -EEXIST);
+    srv = new_server(vb, false, NULL);
+    send_req(srv, FUSE_LOOKUP, 1, "init.krun", 10, 0, &err);
+    memcpy(&eo, out + 16, sizeof(eo));
+    CHECK(err == 0 && eo.attr.size == 4 && eo.entry_valid == 0);
+    send_req(srv, FUSE_OPEN, eo.nodeid, &op, sizeof(op), 0, &err);
+    CHECK_EQ(err, 0);
+    CHECK(send_req(srv, FUSE_READ, eo.nodeid, &rd, sizeof(rd), 0, &err) ==
+              16 + 4 &&
+          !memcmp(out + 16, "ELF!", 4));
+    op.flags = O_WRONLY;
+    send_req(srv, FUSE_OPEN, eo.nodeid, &op, sizeof(op), 0, &err);
+    CHECK_EQ(err, -EACCES);
+    send_req(srv, FUSE_LOOKUP, 1, "init.krun", 10, 0, &err);
+    CHECK_EQ(err, -ENOENT); /* one-shot */
+    send_req(srv, FUSE_LOOKUP, 1, "etc", 4, 0, &err);
+    memcpy(&eo, out + 16, sizeof(eo));
+    CHECK(err == 0 && S_ISDIR(eo.attr.mode));
+    send_req(srv, FUSE_LOOKUP, eo.nodeid, "hosts", 6, 0, &err);
+    CHECK_EQ(err, 0);
+    send_req(srv, FUSE_MKDIR, eo.nodeid, "\0\0\0\0\0\0\0\0d", 10, 0, &err);
+    CHECK_EQ(err, -EROFS);
+    send_req(srv, FUSE_LOOKUP, 1, "etc", 4, 0, &err);
+    CHECK_EQ(err, 0); /* persistent */
+    fuse_server_destroy(srv);
+    vfs_free(&vb);
+}
+
 int main(void)
 {
+    RUN(test_virtual);
     RUN(test_framing);
     RUN(test_names);
     RUN(test_init_and_sizes);
