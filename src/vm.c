@@ -21,7 +21,12 @@
 #include "log.h"
 #include "mem.h"
 #include "term.h"
+#include "bundle/bundle.h"
+#include "fuse/passthrough.h"
+#include "fuse/server.h"
+#include "fuse/virtual.h"
 #include "virtio/console.h"
+#include "virtio/fs.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
 #include "virtio/virtio.h"
@@ -35,6 +40,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VM_STATUS_NONE (-1)
@@ -71,6 +77,9 @@ struct vm {
     int exit_efd;              /* written when the VM must end */
     struct ev_source exit_src; /* owner: the VMM loop */
     int vcpu_status;           /* atomic; first vCPU to stop sets it */
+    /* The workload's status, stored by the guest init through virtio-fs
+     * (FUSE ioctl 0x7602); shared by every fs device.  Atomic. */
+    struct fuse_exit_code exit_code;
 };
 
 /* ---- exit path ----------------------------------------------------------- */
@@ -102,16 +111,19 @@ static void vm_guest_reset(void *opaque)
 }
 
 /*
- * The VM is over: pick the status (the first stopped vCPU's, else 0), restore
- * the terminal and leave.  _exit, not exit: no atexit handlers, no stdio
- * flush of the caller's buffers, as upstream.  The kernel tears the VM down.
+ * The VM is over: pick the status (the workload's as init reported it, else
+ * the first stopped vCPU's, else 0: §3.9), restore the terminal and leave.
+ * _exit, not exit: no atexit handlers, no stdio flush of the caller's buffers,
+ * as upstream.  The kernel tears the VM down.
  */
 static void vm_exit(struct ev_source *src, uint32_t events)
 {
     struct vm *vm = container_of(src, struct vm, exit_src);
     int status = __atomic_load_n(&vm->vcpu_status, __ATOMIC_ACQUIRE);
 
-    if (status == VM_STATUS_NONE)
+    if (__atomic_load_n(&vm->exit_code.set, __ATOMIC_ACQUIRE))
+        status = __atomic_load_n(&vm->exit_code.code, __ATOMIC_RELAXED);
+    else if (status == VM_STATUS_NONE)
         status = 0;
     log_debug("VM exit, status %d", status);
     term_restore_all();
@@ -246,7 +258,10 @@ static int vm_create_legacy(struct vm *vm)
 
 /* Place (dev) in the next MMIO window with the next IRQ (§3.6, §3.8) and
  * wire it: irqfd for its interrupt, ioeventfd + loop source per queue. */
-static int vm_add_virtio(struct vm *vm, struct virtio_dev *dev)
+/* Place (dev) in the next window with the next IRQ; its queue kicks are
+ * served on (loop). */
+static int vm_add_virtio(struct vm *vm, struct virtio_dev *dev,
+                         struct evloop *loop)
 {
     unsigned int i = vm->nr_virtio;
     uint64_t base = LAYOUT_MMIO_START + (uint64_t)i * MMIO_WINDOW_SIZE;
@@ -273,7 +288,7 @@ static int vm_add_virtio(struct vm *vm, struct virtio_dev *dev)
         rc = kvm_ioeventfd(&vm->kvm, virtio_dev_kick_fd(dev, q),
                            base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, false);
         if (rc == 0)
-            rc = evloop_add(&vm->loop, &dev->vqs[q].kick, EPOLLIN);
+            rc = evloop_add(loop, &dev->vqs[q].kick, EPOLLIN);
     }
     return rc;
 }
@@ -286,7 +301,7 @@ static int vm_add_console(struct vm *vm, const struct console_port_cfg *ports,
                         : console_create(&vm->gm, &vm->loop, ports,
                                          (unsigned int)nports, &dev);
 
-    return rc < 0 ? rc : vm_add_virtio(vm, dev);
+    return rc < 0 ? rc : vm_add_virtio(vm, dev, &vm->loop);
 }
 
 /* The implicit console: the process's stdio, or krun_set_console_output. */
@@ -334,6 +349,65 @@ static int vm_add_explicit_console(struct vm *vm, const struct vm_console *c)
     return vm_add_console(vm, ports, (int)c->nr_ports);
 }
 
+/*
+ * The backend of (f): its host directory (or the null backend), wrapped in
+ * the virtual-entries backend when it serves /init.krun or overlays.
+ */
+static int vm_fs_backend(const struct vm_fs *f, struct fs_backend *out)
+{
+    struct passthrough_config pc = {.root = f->path, .read_only = f->read_only};
+    struct fs_backend inner = {.ops = &vfs_null_ops, .fs = NULL};
+    size_t init_len;
+    const uint8_t *init;
+    int rc = 0;
+
+    if (f->path && (rc = passthrough_create(&pc, &inner)) < 0) {
+        log_error("virtio-fs %s: cannot share %s: %s", f->tag, f->path,
+                  strerror(-rc));
+        return rc;
+    }
+    if (f->path && !f->add_init && f->nr_ovl == 0) {
+        *out = inner;
+        return 0;
+    }
+    rc = vfs_create(inner, out);
+    if (rc == 0 && f->add_init) {
+        init = init_blob(&init_len);
+        rc = vfs_add_file(out, "init.krun", init, init_len, 0755, true);
+    }
+    for (size_t i = 0; rc == 0 && i < f->nr_ovl; i++) {
+        const struct vm_overlay *o = &f->ovl[i];
+
+        rc = S_ISDIR(o->mode) ? vfs_add_dir(out, o->path, o->mode & 07777)
+                              : vfs_add_file(out, o->path, o->data, o->len,
+                                             o->mode & 07777, o->one_shot);
+    }
+    if (rc < 0)
+        log_error("virtio-fs %s: virtual entries: %s", f->tag, strerror(-rc));
+    return rc;
+}
+
+/* A virtio-fs device for (f), on its own loop and worker threads.  The
+ * backends live as long as the process: the VM ends with _exit. */
+static int vm_add_fs(struct vm *vm, const struct vm_fs *f)
+{
+    struct fs_dev_config fc = {
+        .tag = f->tag, .read_only = f->read_only, .exit_code = &vm->exit_code};
+    struct virtio_dev *dev;
+    int rc = vm_fs_backend(f, &fc.backend);
+
+    if (rc == 0)
+        rc = fs_create(&vm->gm, &fc, &dev);
+    if (rc == 0)
+        rc = vm_add_virtio(vm, dev, fs_loop(dev));
+    if (rc == 0)
+        rc = fs_start(dev);
+    if (rc == 0 && f->shm_size)
+        log_debug("virtio-fs %s: DAX window of %llu bytes not offered", f->tag,
+                  (unsigned long long)f->shm_size);
+    return rc;
+}
+
 /* virtio devices in upstream's attach order (§3.8). */
 static int vm_create_virtio(struct vm *vm)
 {
@@ -341,11 +415,13 @@ static int vm_create_virtio(struct vm *vm)
     int rc = rng_create(&vm->gm, &rng);
 
     if (rc == 0)
-        rc = vm_add_virtio(vm, rng);
+        rc = vm_add_virtio(vm, rng, &vm->loop);
     if (rc == 0)
         rc = vm_add_implicit_console(vm);
     for (size_t i = 0; rc == 0 && i < vm->cfg->nr_consoles; i++)
         rc = vm_add_explicit_console(vm, &vm->cfg->consoles[i]);
+    for (size_t i = 0; rc == 0 && i < vm->cfg->nr_fs; i++)
+        rc = vm_add_fs(vm, &vm->cfg->fs[i]);
     return rc;
 }
 

@@ -57,8 +57,10 @@ struct port {
     struct ev_source in_src;  /* cfg.in_fd, watched while guest_open */
     struct ev_source out_src; /* cfg.out_fd, watched while tx is blocked */
     bool in_watched, out_watched;
-    bool guest_open;             /* the driver opened the port (PORT_OPEN 1) */
-    bool host_eof;               /* input reached EOF; PORT_OPEN 0 was queued */
+    bool guest_open; /* the driver opened the port (PORT_OPEN 1) */
+    bool host_eof;   /* input reached EOF; PORT_OPEN 0 was queued */
+    bool in_file;    /* in_fd cannot be polled (a file, /dev/null): always
+                        ready, so it is read without epoll */
     uint8_t rx_buf[RX_BUF_SIZE]; /* input read, not yet in guest buffers */
     size_t rx_len, rx_off;
     bool tx_busy; /* tx_req is half written to a full out_fd */
@@ -202,12 +204,16 @@ static void ctrl_rx_from_driver(struct console_dev *con, struct virtq *vq)
     int rc;
 
     while ((rc = virtq_pop(vq, &con->req)) > 0) {
+        bool whole;
+
         virtq_req_reader(&con->req, &r);
-        if (iov_read(&r, &h, sizeof(h)) == sizeof(h))
+        whole = iov_read(&r, &h, sizeof(h)) == sizeof(h);
+        /* Give the buffer back first: handling reuses con->req. */
+        virtq_push(vq, con->req.head, 0);
+        if (whole)
             ctrl_handle(con, &h);
         else
             log_ratelimited(LOG_WARN, "short control message");
-        virtq_push(vq, con->req.head, 0);
     }
     if (rc < 0)
         virtio_dev_fail(&con->vdev, "malformed control tx request");
@@ -216,6 +222,8 @@ static void ctrl_rx_from_driver(struct console_dev *con, struct virtq *vq)
 
 /* ---- host -> guest ------------------------------------------------------ */
 
+static bool port_read(struct port *p);
+
 /* Copy buffered input into the port's rx buffers; stop watching the input
  * when the guest has no buffer left (its rx kick resumes it). */
 static void port_deliver(struct port *p)
@@ -223,24 +231,28 @@ static void port_deliver(struct port *p)
     struct console_dev *con = p->con;
     struct virtq *vq = &con->vdev.vqs[rx_queue(p->id)];
     struct iov_iter w;
+    bool want;
     int rc = 0;
 
-    while (p->rx_off < p->rx_len && vq->ready &&
-           (rc = virtq_pop(vq, &con->req)) > 0) {
-        size_t n;
+    do {
+        while (p->rx_off < p->rx_len && vq->ready &&
+               (rc = virtq_pop(vq, &con->req)) > 0) {
+            size_t n;
 
-        virtq_req_writer(&con->req, &w);
-        n = iov_write(&w, p->rx_buf + p->rx_off, p->rx_len - p->rx_off);
-        p->rx_off += n;
-        virtq_push(vq, con->req.head, (uint32_t)n);
-    }
+            virtq_req_writer(&con->req, &w);
+            n = iov_write(&w, p->rx_buf + p->rx_off, p->rx_len - p->rx_off);
+            p->rx_off += n;
+            virtq_push(vq, con->req.head, (uint32_t)n);
+        }
+        if (p->rx_off == p->rx_len)
+            p->rx_off = p->rx_len = 0;
+        want = p->guest_open && !p->host_eof && p->rx_len == 0 && rc >= 0;
+        /* A file is always readable: read on while the guest has room. */
+    } while (want && p->in_file && port_read(p));
     if (rc < 0)
         virtio_dev_fail(&con->vdev, "malformed rx request");
     virtq_notify(vq);
-    if (p->rx_off == p->rx_len)
-        p->rx_off = p->rx_len = 0;
-    watch(p, &p->in_src, &p->in_watched, EPOLLIN,
-          p->guest_open && !p->host_eof && p->rx_len == 0);
+    watch(p, &p->in_src, &p->in_watched, EPOLLIN, want && !p->in_file);
 }
 
 static void port_start_input(struct port *p)
@@ -253,27 +265,37 @@ static void port_start_input(struct port *p)
     port_deliver(p);
 }
 
-static void port_input_ready(struct ev_source *src, uint32_t events)
+/* Read host input into rx_buf; false at EOF or error (then the driver is
+ * told with PORT_OPEN 0) or when nothing is available.  qlock held. */
+static bool port_read(struct port *p)
 {
-    struct port *p = container_of(src, struct port, in_src);
     struct console_dev *con = p->con;
-    ssize_t n;
+    ssize_t n = read(p->cfg.in_fd, p->rx_buf, sizeof(p->rx_buf));
 
-    pthread_mutex_lock(&con->vdev.qlock);
-    if (!live(con) || p->rx_len != 0)
-        goto out;
-    n = read(p->cfg.in_fd, p->rx_buf, sizeof(p->rx_buf));
     if (n > 0) {
         p->rx_len = (size_t)n;
         p->rx_off = 0;
-    } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        return true;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         p->host_eof = true;
         if (!p->cfg.console)
             ctrl_queue(con, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
         ctrl_flush(con);
     }
-    port_deliver(p);
-out:
+    return false;
+}
+
+static void port_input_ready(struct ev_source *src, uint32_t events)
+{
+    struct port *p = container_of(src, struct port, in_src);
+    struct console_dev *con = p->con;
+
+    pthread_mutex_lock(&con->vdev.qlock);
+    if (live(con) && p->rx_len == 0) {
+        port_read(p);
+        port_deliver(p);
+    }
     pthread_mutex_unlock(&con->vdev.qlock);
 }
 
@@ -433,6 +455,19 @@ static void ops_init(void)
     }
 }
 
+/* epoll refuses regular files and /dev/null, which are always readable. */
+static bool pollable(int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    bool ok =
+        ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == 0 || errno != EPERM;
+
+    if (ep >= 0)
+        close(ep);
+    return ok;
+}
+
 static void set_nonblock(int fd)
 {
     int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
@@ -477,6 +512,7 @@ int console_create(const struct guest_mem *gm, struct evloop *loop,
             con->config.rows = htole16(p->cfg.rows);
         }
         set_nonblock(p->cfg.in_fd);
+        p->in_file = p->cfg.in_fd >= 0 && !pollable(p->cfg.in_fd);
         set_nonblock(p->cfg.out_fd);
     }
     *out = &con->vdev;

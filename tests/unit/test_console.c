@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/virtio_console.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -35,7 +36,9 @@ static int irqfd;
 static int out_pipe[2], in_pipe[2], log_pipe[2];
 static uint16_t next_desc[NQ];
 
-static void setup(void)
+/* Ports: 0 console -> log pipe, 1 krun-stdout -> out pipe, 2 krun-stdin
+ * <- (in_fd). */
+static void setup_with_input(int in_fd)
 {
     struct console_port_cfg ports[NPORTS] = {
         {.name = "",
@@ -55,7 +58,9 @@ static void setup(void)
     CHECK_EQ(pipe(log_pipe), 0);
     ports[0].out_fd = log_pipe[1];
     ports[1].out_fd = out_pipe[1];
-    ports[2].in_fd = in_pipe[0];
+    ports[2].in_fd = in_fd == -2 ? in_pipe[0] : in_fd;
+    if (in_fd != -2)
+        close(in_pipe[0]);
     CHECK_EQ(console_create(&mem.gm, &loop, ports, NPORTS, &dev), 0);
     irqfd = eventfd(0, EFD_NONBLOCK);
     CHECK_EQ(mmio_setup(dev, 0xd0000000, 5, irqfd), 0);
@@ -67,6 +72,11 @@ static void setup(void)
     }
     fake_mmio_write(dev, VIRTIO_MMIO_STATUS, 1 | 2 | 8 | 4);
     CHECK(dev->active);
+}
+
+static void setup(void)
+{
+    setup_with_input(-2);
 }
 
 static void teardown(void)
@@ -107,9 +117,16 @@ static void kick(unsigned int q)
 static void send_ctrl(uint32_t id, uint16_t event, uint16_t value)
 {
     struct msg m = {.id = id, .event = event, .value = value};
+    uint16_t d = next_desc[3] % 32;
 
     post(3, &m, 8);
     kick(3);
+    /* The device gives back exactly the buffer it was sent (a regression:
+     * handling a message once reused the request and returned another). */
+    CHECK_EQ(
+        fake_vq_used_elem(&fq[3], (uint16_t)(fake_vq_used_idx(&fq[3]) - 1) % 32)
+            .id,
+        d);
 }
 
 /* Control messages the device wrote since (*seen), into (out). */
@@ -235,6 +252,46 @@ static void test_input_and_eof(void)
     teardown();
 }
 
+/* Files and /dev/null cannot be polled: they are read directly. */
+static void test_file_input(void)
+{
+    char path[] = "/tmp/ckrun-console-XXXXXX";
+    int fd = mkstemp(path);
+    struct msg m[16];
+    uint16_t seen = 0;
+
+    CHECK(fd >= 0 && write(fd, "from a file", 11) == 11);
+    CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    setup_with_input(fd);
+    for (int i = 0; i < 8; i++)
+        post(2, NULL, 64);
+    kick(2);
+    post(6, NULL, 64);
+    kick(6);
+    send_ctrl(2, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    CHECK_EQ(fake_vq_used_idx(&fq[6]), 1);
+    CHECK_EQ(fake_vq_used_elem(&fq[6], 0).len, 11);
+    CHECK(memcmp(fake_mem_at(&mem, buf_of(6, 0)), "from a file", 11) == 0);
+    /* Then EOF, without any event loop turn. */
+    recv_ctrl(&seen, m, 16);
+    CHECK_EQ(m[0].event, VIRTIO_CONSOLE_PORT_OPEN);
+    CHECK_EQ(m[0].value, 0);
+    teardown();
+    unlink(path);
+
+    /* /dev/null: EOF as soon as the guest opens the port. */
+    setup_with_input(open("/dev/null", O_RDONLY));
+    seen = 0;
+    for (int i = 0; i < 8; i++)
+        post(2, NULL, 64);
+    kick(2);
+    send_ctrl(2, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    CHECK_EQ(recv_ctrl(&seen, m, 16), 1);
+    CHECK_EQ(m[0].event, VIRTIO_CONSOLE_PORT_OPEN);
+    CHECK_EQ(m[0].value, 0);
+    teardown();
+}
+
 static void test_console_port_to_log(void)
 {
     struct console_port_cfg ports[CONSOLE_MAX_PORTS];
@@ -292,6 +349,7 @@ int main(void)
     RUN(test_port_discovery);
     RUN(test_output_reaches_host);
     RUN(test_input_and_eof);
+    RUN(test_file_input);
     RUN(test_console_port_to_log);
     RUN(test_hostile_control);
     return t_done();
