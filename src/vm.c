@@ -20,6 +20,7 @@
 #include "kvm/x86/legacy.h"
 #include "log.h"
 #include "mem.h"
+#include "hostsig.h"
 #include "term.h"
 #include "bundle/bundle.h"
 #include "fuse/passthrough.h"
@@ -80,6 +81,8 @@ struct vm {
     /* The workload's status, stored by the guest init through virtio-fs
      * (FUSE ioctl 0x7602); shared by every fs device.  Atomic. */
     struct fuse_exit_code exit_code;
+    struct virtio_dev *console; /* the implicit console, if any */
+    struct hostsig sig;
 };
 
 /* ---- exit path ----------------------------------------------------------- */
@@ -310,17 +313,23 @@ static int vm_add_implicit_console(struct vm *vm)
     struct console_port_cfg ports[CONSOLE_MAX_PORTS];
     const char *path = vm->cfg->console_output;
 
+    int rc;
+
     if (vm->cfg->no_implicit_console)
         return 0;
-    if (!path)
-        return vm_add_console(vm, ports,
-                              console_autoconfig(STDIN_FILENO, STDOUT_FILENO,
-                                                 STDERR_FILENO, ports));
+    if (!path) {
+        rc = vm_add_console(vm, ports,
+                            console_autoconfig(STDIN_FILENO, STDOUT_FILENO,
+                                               STDERR_FILENO, ports));
+        if (rc == 0)
+            vm->console = vm->virtio[vm->nr_virtio - 1];
+        return rc;
+    }
     memset(ports, 0, sizeof(ports[0]));
     ports[0].in_fd = -1;
     ports[0].console = true;
     ports[0].out_fd =
-        open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (ports[0].out_fd < 0) {
         log_error("console output %s: %s", path, strerror(errno));
         return -errno;
@@ -425,6 +434,13 @@ static int vm_create_virtio(struct vm *vm)
     return rc;
 }
 
+/* Terminal resizes and, when stdin is not a terminal, ^C go to the guest. */
+static int vm_handle_signals(struct vm *vm)
+{
+    return hostsig_setup(&vm->sig, &vm->loop, vm->console,
+                         vm->console && !isatty(STDIN_FILENO));
+}
+
 /* The command line (§3.7), with one virtio_mmio.device= per device. */
 static int vm_build_cmdline(struct vm *vm)
 {
@@ -524,6 +540,7 @@ static const struct {
     {"create the event loop", vm_create_loop},
     {"create legacy devices", vm_create_legacy},
     {"create virtio devices", vm_create_virtio},
+    {"handle host signals", vm_handle_signals},
     {"compose the kernel command line", vm_build_cmdline},
     {"place the kernel", vm_place_elf},
     {"write boot parameters", vm_write_boot_params},
@@ -544,6 +561,7 @@ static void vm_destroy(struct vm *vm)
             close(vm->virtio_irqfd[i]);
     }
     legacy_destroy(vm->legacy);
+    hostsig_undo(&vm->sig, &vm->loop);
     if (vm->exit_efd >= 0)
         close(vm->exit_efd);
     if (vm->loop.epfd >= 0)

@@ -536,6 +536,21 @@ void console_resize(struct virtio_dev *dev, unsigned short cols,
     pthread_mutex_unlock(&dev->qlock);
 }
 
+void console_inject(struct virtio_dev *dev, const void *buf, size_t len)
+{
+    struct console_dev *con = to_con(dev);
+    struct port *p = &con->ports[0];
+
+    pthread_mutex_lock(&dev->qlock);
+    if (live(con) && p->rx_len == 0 && len <= sizeof(p->rx_buf)) {
+        memcpy(p->rx_buf, buf, len);
+        p->rx_len = len;
+        p->rx_off = 0;
+        port_deliver(p);
+    }
+    pthread_mutex_unlock(&dev->qlock);
+}
+
 /* Add a port reading (in) and writing (out), dup'ed; -errno if dup fails. */
 static int add_port(struct console_port_cfg *ports, unsigned int *n,
                     const char *name, int in, int out)

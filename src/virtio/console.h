@@ -11,6 +11,7 @@
 #define KRUN_VIRTIO_CONSOLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct evloop;
 struct guest_mem;
@@ -46,6 +47,13 @@ int console_create(const struct guest_mem *gm, struct evloop *loop,
  */
 void console_resize(struct virtio_dev *dev, unsigned short cols,
                     unsigned short rows);
+
+/*
+ * Put (len) bytes (at most 4 KiB) into the console port's input, as if the
+ * host had typed them (a forwarded ^C).  Dropped if earlier input is still
+ * waiting for guest buffers.  VMM loop thread.
+ */
+void console_inject(struct virtio_dev *dev, const void *buf, size_t len);
 
 /*
  * Fill (ports) (room for CONSOLE_MAX_PORTS) the way libkrun auto-configures a

@@ -1,6 +1,7 @@
 /* test_console: virtio-console multiport on fake guest memory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <linux/virtio_console.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "evloop.h"
+#include "hostsig.h"
 #include "fake_driver.h"
 #include "fake_mem.h"
 #include "t.h"
@@ -292,6 +294,31 @@ static void test_file_input(void)
     teardown();
 }
 
+/* A host SIGINT (stdin not a tty) becomes ^C on the console's input, and
+ * SIGPIPE no longer kills the VMM. */
+static void test_sigint_forwarded(void)
+{
+    struct hostsig hs = {0};
+    sigset_t pending;
+
+    setup();
+    post(0, NULL, 16); /* port 0 rx */
+    kick(0);
+    send_ctrl(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    CHECK_EQ(hostsig_setup(&hs, &loop, dev, true), 0);
+    raise(SIGINT); /* blocked: goes to the signalfd */
+    raise(SIGPIPE);
+    pump();
+    CHECK_EQ(fake_vq_used_idx(&fq[0]), 1);
+    CHECK_EQ(fake_vq_used_elem(&fq[0], 0).len, 1);
+    CHECK_EQ(*(uint8_t *)fake_mem_at(&mem, buf_of(0, 0)), 0x03);
+    hostsig_undo(&hs, &loop);
+    sigpending(&pending);
+    CHECK(!sigismember(&pending, SIGINT));
+    CHECK(signal(SIGPIPE, SIG_DFL) == SIG_DFL); /* restored by undo */
+    teardown();
+}
+
 static void test_console_port_to_log(void)
 {
     struct console_port_cfg ports[CONSOLE_MAX_PORTS];
@@ -350,6 +377,7 @@ int main(void)
     RUN(test_output_reaches_host);
     RUN(test_input_and_eof);
     RUN(test_file_input);
+    RUN(test_sigint_forwarded);
     RUN(test_console_port_to_log);
     RUN(test_hostile_control);
     return t_done();
