@@ -43,6 +43,38 @@ void *memcpy(void *d, const void *s, size_t n);
 size_t str_len(const char *s);
 int str_ncmp(const char *a, const char *b, size_t n);
 
+/* Command line: the value of "key=" after (p) is copied into (val); returns
+ * where to continue the search, or NULL when there is no further match. */
+const char *cmdline_next(const char *p, const char *key, char *val,
+                         size_t size);
+/* The first value of "key=" in (c), copied into (buf); NULL if absent. */
+const char *cmdline_arg(const char *c, const char *key, char *buf, size_t size);
+/* Parse an unsigned number in (base) 10 or 16 at *p; advance *p. */
+uint64_t parse_num(const char **p, unsigned base);
+/* cmdline_arg parsed as a decimal number, or (dflt) if absent. */
+uint64_t cmdline_num(const char *c, const char *key, uint64_t dflt);
+
+/*
+ * The test data both sides agree on (tests/kvm/pattern.h has the host's
+ * copy).  This guest runs slowly under an emulating KVM (about 0.5 us per
+ * instruction), so per-byte work is kept to a minimum: the checksum adds
+ * little-endian 64-bit words, Fletcher style, padding the tail with zeros.
+ */
+static inline uint8_t pattern_byte(uint64_t i)
+{
+    return (uint8_t)((i * 131) ^ (i >> 9));
+}
+
+struct csum {
+    uint64_t a, b; /* a = sum of words, b = sum of the running a */
+    uint64_t word; /* bytes of the unfinished word */
+    uint64_t len;  /* bytes added */
+};
+
+void csum_add(struct csum *s, const uint8_t *p, size_t n);
+/* Flush the unfinished word; print "bytes=N sum=0xA/0xB". */
+void csum_put(struct csum *s);
+
 /* End the VM through the i8042 reset line, as Linux does with reboot=k. */
 __attribute__((noreturn)) void guest_reset(void);
 

@@ -5,6 +5,7 @@
  * tests/kvm/.  Some tests end the VM another way on purpose (hlt, triple).
  */
 #include "guest.h"
+#include "tests.h"
 
 #include <asm/bootparam.h>
 
@@ -168,42 +169,24 @@ static const char *test_triple(const struct boot_params *zp, const char *c)
     return "still running after triple fault";
 }
 
-const char *test_virtio_rng(void);
-
-static const char *test_rng(const struct boot_params *zp, const char *c)
-{
-    return test_virtio_rng();
-}
-
 static const struct guest_test tests[] = {
-    {"rng", test_rng},         {"serial", test_serial},
-    {"cmdline", test_cmdline}, {"zeropage", test_zeropage},
-    {"e820", test_e820},       {"cmos", test_cmos},
-    {"mptable", test_mptable}, {"hlt", test_hlt},
+    {"rng", test_rng},
+    {"serial", test_serial},
+    {"cmdline", test_cmdline},
+    {"zeropage", test_zeropage},
+    {"e820", test_e820},
+    {"cmos", test_cmos},
+    {"mptable", test_mptable},
+    {"hlt", test_hlt},
     {"triple", test_triple},
+    {"con_names", test_con_names},
+    {"con_out", test_con_out},
+    {"con_in", test_con_in},
+    {"fs", test_fs},
+    {"fs_init", test_fs_init},
+    {"fs_badlen", test_fs_badlen},
+    {"fs_badchain", test_fs_badchain},
 };
-
-/* The value of "key=" in the command line, copied into (buf). */
-static const char *cmdline_arg(const char *c, const char *key, char *buf,
-                               size_t size)
-{
-    size_t klen = str_len(key);
-
-    for (const char *p = c; *p; p++) {
-        if ((p == c || p[-1] == ' ') && str_ncmp(p, key, klen) == 0) {
-            size_t n = 0;
-
-            p += klen;
-            while (p[n] && p[n] != ' ' && n + 1 < size) {
-                buf[n] = p[n];
-                n++;
-            }
-            buf[n] = 0;
-            return buf;
-        }
-    }
-    return NULL;
-}
 
 void guest_main(const struct boot_params *zp);
 

@@ -1,14 +1,13 @@
 /*
- * virtio.c: a minimal virtio-mmio v2 driver for the test guest (virtio 1.2
- * §4.2.3): probe one window, negotiate VERSION_1, set up queue 0 in static
- * memory, publish one writable buffer and poll the used ring.  Enough to
- * prove the transport, ioeventfd notify and the rng device through real KVM.
+ * virtio.c: the test guest's virtio-mmio v2 driver; see virtio.h.  Register
+ * layout from virtio 1.2 §4.2.2, split rings from §2.7.  x86 keeps stores in
+ * order, so a compiler barrier is enough between filling a descriptor and
+ * publishing it, and between reading used->idx and the element.
  */
+#include "virtio.h"
 #include "guest.h"
 
-#define VIRTIO_BASE 0xd0000000ULL
-
-/* Register offsets and status bits (virtio 1.2 §4.2.2). */
+/* Register offsets (virtio 1.2 §4.2.2). */
 enum {
     R_MAGIC = 0x00,
     R_VERSION = 0x04,
@@ -31,12 +30,16 @@ enum {
     R_AVAIL_HI = 0x94,
     R_USED_LO = 0xa0,
     R_USED_HI = 0xa4,
+    R_CONFIG = 0x100,
 };
 #define S_ACK         1
 #define S_DRIVER      2
 #define S_DRIVER_OK   4
 #define S_FEATURES_OK 8
-#define QSIZE         8
+
+#define DESC_F_NEXT  1
+#define DESC_F_WRITE 2
+#define POOL_RINGS   24
 
 struct vdesc {
     uint64_t addr;
@@ -44,20 +47,26 @@ struct vdesc {
     uint16_t flags, next;
 };
 
-/* Split ring parts with the alignment virtio 1.2 §2.7 requires (16/2/4). */
-static struct {
-    struct vdesc desc[QSIZE] __attribute__((aligned(16)));
-    uint16_t avail_flags __attribute__((aligned(16)));
-    uint16_t avail_idx, avail_ring[QSIZE], used_event;
-    uint16_t used_flags __attribute__((aligned(16)));
-    uint16_t used_idx;
+/* One split ring with the alignment §2.7 requires (16/2/4). */
+struct vring_mem {
+    struct vdesc desc[VQ_SIZE] __attribute__((aligned(16)));
     struct {
-        uint32_t id, len;
-    } used_ring[QSIZE];
-} vq;
+        uint16_t flags, idx, ring[VQ_SIZE], used_event;
+    } avail __attribute__((aligned(16)));
+    struct {
+        uint16_t flags, idx;
+        struct {
+            uint32_t id, len;
+        } ring[VQ_SIZE];
+        uint16_t avail_event;
+    } used __attribute__((aligned(16)));
+};
 
-static uint8_t rng_buf[64];
+static struct vring_mem pool[POOL_RINGS];
+static unsigned pool_used;
 static uint64_t mmio_pd[512] __attribute__((aligned(4096)));
+
+#define barrier() __asm__ volatile("" ::: "memory")
 
 /*
  * The boot page tables map only the first GiB (as for Linux, which builds
@@ -70,88 +79,216 @@ static void map_mmio_window(void)
     __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
     pml4 = (uint64_t *)(cr3 & ~0xfffULL);
     pdpt = (uint64_t *)(pml4[0] & ~0xfffULL);
+    if (pdpt[3] == ((uint64_t)mmio_pd | 3))
+        return;
     for (uint64_t i = 0; i < 512; i++) /* present|rw|PWT|PCD|PS */
         mmio_pd[i] = (0xc0000000ULL + (i << 21)) | 0x9b;
     pdpt[3] = (uint64_t)mmio_pd | 3;
     __asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
 }
 
-static void wr(uint32_t off, uint32_t v)
+static void wr(struct vdev *d, uint32_t off, uint32_t v)
 {
-    mmio_write32(VIRTIO_BASE + off, v);
+    mmio_write32(d->base + off, v);
 }
 
-static uint32_t rd(uint32_t off)
+static uint32_t rd(struct vdev *d, uint32_t off)
 {
-    return mmio_read32(VIRTIO_BASE + off);
+    return mmio_read32(d->base + off);
 }
 
-/* Probe, negotiate and set up queue 0; NULL or the reason it failed. */
-static const char *virtio_setup(uint32_t want_id)
+/* Parse one "4K@0xADDR:IRQ" value into (d). */
+static bool parse_entry(const char *v, struct vdev *d)
 {
+    const char *p = v;
+
+    if (str_ncmp(p, "4K@0x", 5) != 0)
+        return false;
+    p += 5;
+    d->base = parse_num(&p, 16);
+    if (*p++ != ':')
+        return false;
+    d->irq = (uint32_t)parse_num(&p, 10);
+    return d->base >= 0xc0000000ULL && d->base < 0x100000000ULL;
+}
+
+const char *vdev_find(const char *cmdline, uint32_t device_id, unsigned nth,
+                      struct vdev *d)
+{
+    static const char key[] = "virtio_mmio.device=";
+    const char *p = cmdline;
+    char val[48];
+
     map_mmio_window();
-    if (rd(R_MAGIC) != 0x74726976 || rd(R_VERSION) != 2)
-        return "no virtio-mmio v2 device at 0xd0000000";
-    if (rd(R_DEVICE_ID) != want_id)
-        return "unexpected device id";
-    wr(R_STATUS, 0);
-    wr(R_STATUS, S_ACK);
-    wr(R_STATUS, S_ACK | S_DRIVER);
-    wr(R_DEV_FEAT_SEL, 1);
-    if (!(rd(R_DEV_FEAT) & 1))
+    while ((p = cmdline_next(p, key, val, sizeof(val)))) {
+        if (!parse_entry(val, d))
+            return "bad virtio_mmio.device= entry";
+        if (rd(d, R_MAGIC) != 0x74726976 || rd(d, R_VERSION) != 2)
+            return "no virtio-mmio v2 device in a listed window";
+        if (rd(d, R_DEVICE_ID) == device_id && nth-- == 0)
+            return NULL;
+    }
+    return "device not found";
+}
+
+const char *vdev_negotiate(struct vdev *d, uint32_t feat_lo)
+{
+    wr(d, R_STATUS, 0);
+    wr(d, R_STATUS, S_ACK);
+    wr(d, R_STATUS, S_ACK | S_DRIVER);
+    wr(d, R_DEV_FEAT_SEL, 1);
+    if (!(rd(d, R_DEV_FEAT) & 1))
         return "VERSION_1 not offered";
-    wr(R_DRV_FEAT_SEL, 0);
-    wr(R_DRV_FEAT, 0);
-    wr(R_DRV_FEAT_SEL, 1);
-    wr(R_DRV_FEAT, 1); /* VIRTIO_F_VERSION_1 */
-    wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    if (!(rd(R_STATUS) & S_FEATURES_OK))
+    wr(d, R_DEV_FEAT_SEL, 0);
+    if ((rd(d, R_DEV_FEAT) & feat_lo) != feat_lo)
+        return "wanted feature not offered";
+    wr(d, R_DRV_FEAT_SEL, 0);
+    wr(d, R_DRV_FEAT, feat_lo);
+    wr(d, R_DRV_FEAT_SEL, 1);
+    wr(d, R_DRV_FEAT, 1); /* VIRTIO_F_VERSION_1 */
+    wr(d, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    if (!(rd(d, R_STATUS) & S_FEATURES_OK))
         return "FEATURES_OK refused";
-    wr(R_QUEUE_SEL, 0);
-    if (rd(R_QUEUE_NUM_MAX) < QSIZE)
-        return "queue too small";
-    wr(R_QUEUE_NUM, QSIZE);
-    wr(R_DESC_LO, (uint32_t)(uint64_t)&vq.desc);
-    wr(R_DESC_HI, 0);
-    wr(R_AVAIL_LO, (uint32_t)(uint64_t)&vq.avail_flags);
-    wr(R_AVAIL_HI, 0);
-    wr(R_USED_LO, (uint32_t)(uint64_t)&vq.used_flags);
-    wr(R_USED_HI, 0);
-    wr(R_QUEUE_READY, 1);
-    wr(R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
     return NULL;
 }
 
-const char *test_virtio_rng(void);
-
-const char *test_virtio_rng(void)
+static void wr64(struct vdev *d, uint32_t lo, const void *p)
 {
-    const char *why = virtio_setup(4);
-    uint32_t nonzero = 0;
+    wr(d, lo, (uint32_t)(uint64_t)p);
+    wr(d, lo + 4, (uint32_t)((uint64_t)p >> 32));
+}
 
-    if (why)
-        return why;
-    vq.desc[0].addr = (uint64_t)rng_buf;
-    vq.desc[0].len = sizeof(rng_buf);
-    vq.desc[0].flags = 2; /* VIRTQ_DESC_F_WRITE */
-    vq.avail_ring[0] = 0;
-    __asm__ volatile("" ::: "memory"); /* x86: stores stay in order */
-    *(volatile uint16_t *)&vq.avail_idx = 1;
-    wr(R_QUEUE_NOTIFY, 0);
-    for (uint64_t spin = 0; *(volatile uint16_t *)&vq.used_idx == 0; spin++)
-        if (spin > 1000000)
-            return "no used buffer";
-    if (vq.used_ring[0].id != 0 || vq.used_ring[0].len != sizeof(rng_buf))
-        return "bad used element";
-    for (unsigned i = 0; i < sizeof(rng_buf); i++)
-        nonzero += rng_buf[i] != 0;
-    put_str("rng bytes=");
-    put_dec(vq.used_ring[0].len);
-    put_str(" nonzero=");
-    put_dec(nonzero);
-    put_str(" isr=");
-    put_dec(rd(R_INT_STATUS));
-    put_char('\n');
-    wr(R_INT_ACK, rd(R_INT_STATUS));
-    return nonzero > 32 ? NULL : "buffer not random";
+const char *vq_setup(struct vdev *d, struct vq *q, uint16_t index)
+{
+    struct vring_mem *r;
+
+    if (pool_used == POOL_RINGS)
+        return "out of rings";
+    r = &pool[pool_used++];
+    memset(r, 0, sizeof(*r));
+    for (uint16_t i = 0; i < VQ_SIZE; i++)
+        r->desc[i].next = (uint16_t)(i + 1);
+    *q = (struct vq){.dev = d, .index = index, .nr_free = VQ_SIZE, .ring = r};
+    wr(d, R_QUEUE_SEL, index);
+    if (rd(d, R_QUEUE_NUM_MAX) < VQ_SIZE)
+        return "queue too small";
+    wr(d, R_QUEUE_NUM, VQ_SIZE);
+    wr64(d, R_DESC_LO, &r->desc);
+    wr64(d, R_AVAIL_LO, &r->avail);
+    wr64(d, R_USED_LO, &r->used);
+    wr(d, R_QUEUE_READY, 1);
+    return rd(d, R_QUEUE_READY) == 1 ? NULL : "queue not ready";
+}
+
+const char *vdev_ready(struct vdev *d)
+{
+    wr(d, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    if (rd(d, R_STATUS) & VIRTIO_S_NEEDS_RESET)
+        return "device needs reset after DRIVER_OK";
+    return (rd(d, R_STATUS) & S_DRIVER_OK) ? NULL : "DRIVER_OK refused";
+}
+
+void vdev_reset(struct vdev *d)
+{
+    wr(d, R_STATUS, 0);
+}
+
+void vq_pool_reset(void)
+{
+    pool_used = 0;
+}
+
+uint32_t vdev_status(struct vdev *d)
+{
+    return rd(d, R_STATUS);
+}
+
+uint32_t vdev_isr(struct vdev *d)
+{
+    return rd(d, R_INT_STATUS);
+}
+
+void vdev_isr_ack(struct vdev *d, uint32_t bits)
+{
+    wr(d, R_INT_ACK, bits);
+}
+
+uint8_t vdev_cfg8(struct vdev *d, uint32_t off)
+{
+    return *(volatile uint8_t *)(d->base + R_CONFIG + off);
+}
+
+uint32_t vdev_cfg32(struct vdev *d, uint32_t off)
+{
+    return rd(d, R_CONFIG + off);
+}
+
+int vq_add(struct vq *q, const struct vbuf *b, unsigned n)
+{
+    struct vring_mem *r = q->ring;
+    uint16_t head = q->free_head, i = head, last = head;
+
+    if (n == 0 || n > q->nr_free)
+        return -1;
+    for (unsigned k = 0; k < n; k++) {
+        r->desc[i].addr = (uint64_t)b[k].addr;
+        r->desc[i].len = b[k].len;
+        r->desc[i].flags = (uint16_t)((b[k].write ? DESC_F_WRITE : 0) |
+                                      (k + 1 < n ? DESC_F_NEXT : 0));
+        last = i;
+        i = r->desc[i].next;
+    }
+    q->free_head = r->desc[last].next;
+    q->nr_free = (uint16_t)(q->nr_free - n);
+    r->avail.ring[q->avail_idx % VQ_SIZE] = head;
+    barrier(); /* the ring entry before the index that publishes it */
+    q->avail_idx++;
+    *(volatile uint16_t *)&r->avail.idx = q->avail_idx;
+    return head;
+}
+
+void vq_kick(struct vq *q)
+{
+    barrier();
+    wr(q->dev, R_QUEUE_NOTIFY, q->index);
+}
+
+int vq_used(struct vq *q, uint32_t *len)
+{
+    struct vring_mem *r = q->ring;
+    uint16_t head, i, n = 1;
+
+    if (*(volatile uint16_t *)&r->used.idx == q->last_used)
+        return -1;
+    barrier(); /* the index before the element it covers */
+    head = (uint16_t)r->used.ring[q->last_used % VQ_SIZE].id;
+    *len = r->used.ring[q->last_used % VQ_SIZE].len;
+    q->last_used++;
+    if (head >= VQ_SIZE)
+        return -1;
+    for (i = head; r->desc[i].flags & DESC_F_NEXT; i = r->desc[i].next)
+        n++;
+    r->desc[i].next = q->free_head;
+    q->free_head = head;
+    q->nr_free = (uint16_t)(q->nr_free + n);
+    return head;
+}
+
+int vq_wait(struct vq *q, uint32_t *len, uint64_t spins)
+{
+    int head;
+
+    while ((head = vq_used(q, len)) < 0 && spins--)
+        __asm__ volatile("pause");
+    return head;
+}
+
+int64_t vq_call(struct vq *q, const struct vbuf *b, unsigned n)
+{
+    uint32_t len;
+
+    if (vq_add(q, b, n) < 0)
+        return -1;
+    vq_kick(q);
+    return vq_wait(q, &len, VQ_SPINS) < 0 ? -1 : (int64_t)len;
 }

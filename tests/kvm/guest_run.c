@@ -56,6 +56,8 @@ static void guest_child(const struct guest_opts *o, int out_fd, int err_fd)
         rc = krun_disable_implicit_console((uint32_t)ctx);
     if (rc == 0)
         rc = krun_add_serial_console_default((uint32_t)ctx, -1, out_fd);
+    if (rc == 0 && o->setup)
+        rc = o->setup((uint32_t)ctx, o->arg);
     if (rc == 0)
         rc = krun_start_enter((uint32_t)ctx);
     dprintf(2, "krun_* failed: %d (%s)\n", rc, strerror(-rc));
@@ -136,6 +138,8 @@ int guest_run(const struct guest_opts *o, struct guest_result *res)
     }
     close(out[1]);
     close(err[1]);
+    if (o->forked)
+        o->forked(o->arg);
     collect((int[2]){out[0], err[0]}, (char *[2]){res->serial, res->log},
             sizeof(res->serial), deadline);
     close(out[0]);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct guest_result {
     char serial[8192]; /* COM1 output, NUL-terminated (truncated) */
@@ -24,6 +25,12 @@ struct guest_opts {
     unsigned int ram_mib;  /* default 64 */
     int timeout_ms;        /* default 20000 */
     bool implicit_console; /* keep the implicit virtio console (stdio) */
+    /* In the child, after the serial console and before krun_start_enter:
+     * add devices to (ctx); returns 0 or a krun_* error.  NULL: none. */
+    int (*setup)(uint32_t ctx, void *arg);
+    /* In the parent right after fork (e.g. close the child's pipe ends). */
+    void (*forked)(void *arg);
+    void *arg;
 };
 
 /* Skip the whole program (exit 77) if /dev/kvm cannot be used. */

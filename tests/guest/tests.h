@@ -1,0 +1,23 @@
+/*
+ * tests.h: the test guest's tests that live outside main.c, one file per
+ * driver.  Each returns NULL on success, else the reason it failed; what it
+ * saw goes to COM1.  (c) is the kernel command line.
+ */
+#ifndef KRUN_TESTS_GUEST_TESTS_H
+#define KRUN_TESTS_GUEST_TESTS_H
+
+struct boot_params;
+
+#define GUEST_TEST(name)                                                       \
+    const char *name(const struct boot_params *zp, const char *c)
+
+GUEST_TEST(test_rng);       /* rng.c */
+GUEST_TEST(test_con_names); /* console_tests.c */
+GUEST_TEST(test_con_out);
+GUEST_TEST(test_con_in);
+GUEST_TEST(test_fs); /* fs_tests.c */
+GUEST_TEST(test_fs_init);
+GUEST_TEST(test_fs_badlen);
+GUEST_TEST(test_fs_badchain);
+
+#endif /* KRUN_TESTS_GUEST_TESTS_H */
