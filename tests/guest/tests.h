@@ -17,7 +17,7 @@ GUEST_TEST(test_con_out);
 GUEST_TEST(test_con_in);
 GUEST_TEST(test_fs); /* fs_tests.c */
 GUEST_TEST(test_fs_init);
-GUEST_TEST(test_fs_badlen);
+GUEST_TEST(test_fs_badlen); /* fs_hostile.c */
 GUEST_TEST(test_fs_badchain);
 
 #endif /* KRUN_TESTS_GUEST_TESTS_H */
