@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <libkrun.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,8 @@ static void test_in_devnull(void)
 int main(void)
 {
     guest_require_kvm();
+    /* A guest that dies early must fail a check, not kill us via SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     RUN(test_names_default);
     RUN(test_names_implicit);
     RUN(test_out_10mib);
