@@ -59,11 +59,15 @@ KRUN_API int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus,
 
 KRUN_API int32_t krun_set_nested_virt(uint32_t ctx_id, bool enabled)
 {
+    if (enabled)
+        API_PENDING(PENDING_BOOT); /* no VMX/SVM in the guest's CPUID yet */
     return API_SET_BOOL(ctx_id, nested_virt, enabled);
 }
 
 KRUN_API int32_t krun_split_irqchip(uint32_t ctx_id, bool enable)
 {
+    if (enable)
+        API_PENDING(PENDING_BOOT); /* only the in-kernel irqchip */
     return API_SET_BOOL(ctx_id, split_irqchip, enable);
 }
 
@@ -111,6 +115,10 @@ KRUN_API int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path,
         return -EINVAL;
     if (initramfs && stat(initramfs, &st) < 0)
         return -EINVAL;
+    /* The loader reads ELF kernels; initramfs and compressed images: not yet.
+     */
+    if (kernel_format != KRUN_KERNEL_FORMAT_ELF || initramfs)
+        API_PENDING(PENDING_BOOT);
     rc = args_str(kernel_path, &path);
     if (rc == 0)
         rc = args_str_opt(initramfs, &initrd);
@@ -136,6 +144,7 @@ KRUN_API int32_t krun_set_kernel(uint32_t ctx_id, const char *kernel_path,
 
 KRUN_API int32_t krun_set_firmware(uint32_t ctx_id, const char *firmware_path)
 {
+    API_PENDING(PENDING_FIRMWARE);
     return API_SET_STR(ctx_id, firmware_path, firmware_path);
 }
 

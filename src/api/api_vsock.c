@@ -65,6 +65,7 @@ static int parse_port_map(const char *const *port_map, struct vm_port_map **out,
 KRUN_API int32_t krun_set_port_map(uint32_t ctx_id,
                                    const char *const port_map[])
 {
+    API_PENDING(PENDING_VSOCK);
     struct vm_port_map *map = NULL;
     struct ctx *ctx;
     size_t n = 0;
@@ -123,6 +124,7 @@ static int set_vsock_port(struct vm_config *cfg, uint32_t port, char *path,
 KRUN_API int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port,
                                       const char *c_filepath, bool listen)
 {
+    API_PENDING(PENDING_VSOCK);
     struct ctx *ctx;
     struct stat st;
     char *path;
@@ -159,6 +161,7 @@ KRUN_API int32_t krun_add_vsock_port(uint32_t ctx_id, uint32_t port,
 
 KRUN_API int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features)
 {
+    API_PENDING(PENDING_VSOCK);
     struct ctx *ctx;
     int rc = 0;
 
