@@ -15,6 +15,8 @@ packages=(
 	bc bison flex libelf-dev libssl-dev cpio xz-utils dpkg-dev
 	# kernel sanity test and nested end-to-end tests (QEMU TCG), test rootfs
 	qemu-system-x86 busybox-static e2fsprogs
+	# make bench: bindfs is the libfuse passthrough peer of ckrun-fuse (bench/bench_fuse.sh)
+	bindfs
 )
 
 if [ "${1:-}" = --list ]; then
