@@ -44,6 +44,8 @@ endif
 .DEFAULT_GOAL := all
 .SUFFIXES:
 .DELETE_ON_ERROR:
+# Keep objects make would treat as intermediates (no rebuilds on the next run).
+.SECONDARY:
 
 # ---------------------------------------------------------------------------
 # The library: every .c under src/, hidden by default, krun_* exported
