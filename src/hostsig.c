@@ -31,6 +31,27 @@ static void hostsig_ready(struct ev_source *src, uint32_t events)
     }
 }
 
+/* A fatal signal while a terminal is raw: put it back, then die of it. */
+static void hostsig_fatal(int sig)
+{
+    term_restore_all();
+    raise(sig); /* SA_RESETHAND: the default action now */
+}
+
+static void hostsig_catch_fatal(void)
+{
+    static const int fatal[] = {SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa = {.sa_handler = hostsig_fatal,
+                           .sa_flags = (int)SA_RESETHAND};
+    struct sigaction old;
+
+    for (size_t i = 0; i < ARRAY_SIZE(fatal); i++) {
+        /* Leave alone what the caller handles or ignores. */
+        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(fatal[i], &sa, NULL);
+    }
+}
+
 int hostsig_setup(struct hostsig *hs, struct evloop *loop,
                   struct virtio_dev *console, bool forward_sigint)
 {
@@ -43,6 +64,7 @@ int hostsig_setup(struct hostsig *hs, struct evloop *loop,
     if (pthread_sigmask(SIG_BLOCK, &set, &hs->old_mask) != 0)
         return -EINVAL;
     hs->old_sigpipe = signal(SIGPIPE, SIG_IGN);
+    hostsig_catch_fatal();
     hs->active = true;
     hs->console = console;
     hs->src.fn = hostsig_ready;

@@ -5,7 +5,9 @@
  *  - SIGINT, when stdin is not a terminal: a ^C byte goes to the console's
  *    input instead of killing the VMM (with a terminal, raw mode already
  *    passes ^C through);
- *  - SIGPIPE is ignored: a closed output pipe is the console's EPIPE.
+ *  - SIGPIPE is ignored: a closed output pipe is the console's EPIPE;
+ *  - SIGTERM, SIGHUP, SIGQUIT (unless the caller handles them) restore the
+ *    terminal before the process dies of them.
  */
 #ifndef KRUN_HOSTSIG_H
 #define KRUN_HOSTSIG_H
