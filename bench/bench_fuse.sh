@@ -126,7 +126,7 @@ sample_fds() {
 
 # Times in seconds: times[WORKLOAD,TARGET] = space-separated list.
 declare -A times
-order=()
+order=() errors=()
 record() { # WORKLOAD TARGET SECONDS
 	[ -n "${times[$1,$2]+x}" ] || times[$1,$2]=""
 	times[$1,$2]+="$3 "
@@ -168,8 +168,13 @@ one_round() {
 		sample_fds
 		mkdir "$d/tar"
 		s=$(now)
-		tar -xf "$work/tree.tar" -C "$d/tar"
-		record "$w_tar" "$t" "$(elapsed "$s" "$(now)")"
+		if tar -xf "$work/tree.tar" -C "$d/tar" 2>"$work/tar.err"; then
+			record "$w_tar" "$t" "$(elapsed "$s" "$(now)")"
+		else
+			# A failure is a finding, not a reason to lose the table.
+			record "$w_tar" "$t" FAIL
+			errors+=("round $r, $t: tar x: $(head -n 1 "$work/tar.err")")
+		fi
 		sample_fds
 		s=$(now)
 		rm -rf "$d/tar"
@@ -187,8 +192,9 @@ for r in $(seq "$rounds"); do
 	echo "  round $r done" >&2
 done
 
-median_ms() { # values in seconds -> median in ms
-	tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END {
+median_ms() { # values in seconds -> median in ms (FAIL if a round failed)
+	tr ' ' '\n' | awk 'NF' | sort -g | awk '$1 == "FAIL" { f = 1 } { v[NR] = $1 } END {
+		if (f) { print "FAIL"; exit }
 		if (NR == 0) { print "n/a"; exit }
 		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.1f", m * 1000 }'
@@ -226,3 +232,4 @@ echo
 echo "(time ratio > 1: ckrun-fuse slower than bindfs; throughput vs native = native time /" \
 	"ckrun-fuse time; fds sampled after each workload, including right after the creates)"
 [ "$have_bindfs" = 1 ] || echo "(bindfs not installed: its column is n/a)"
+for e in "${errors[@]}"; do echo "FAILED: $e"; done
