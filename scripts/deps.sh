@@ -13,8 +13,11 @@ packages=(
 	clang clang-format libclang-rt-14-dev
 	# guest kernel (kernel/build.sh): Debian's kernel build dependencies
 	bc bison flex libelf-dev libssl-dev cpio xz-utils dpkg-dev
-	# kernel sanity test and nested end-to-end tests (QEMU TCG), test rootfs
-	qemu-system-x86 busybox-static e2fsprogs
+	# kernel sanity test and nested end-to-end tests (QEMU TCG), test rootfs;
+	# the test host (tests/e2e/testhost.sh) also packs its initramfs with
+	# cpio + gzip, unpacks kernel modules with xz and fetches
+	# linux-image-cloud-amd64 with apt-get download (no install)
+	qemu-system-x86 busybox-static e2fsprogs gzip
 	# make bench: bindfs is the libfuse passthrough peer of ckrun-fuse (bench/bench_fuse.sh)
 	bindfs
 )

@@ -8,10 +8,16 @@
 # it.  The payload directory (binaries, libraries they need are added
 # automatically, test data) is packed into the test host's initramfs as
 # /payload; its `run` script prints TAP.  Exit status: 0 iff the payload's run
-# exited 0 and printed a plan.
+# exited 0 and printed a plan.  Lines the payload prints as "OUT| text" are
+# relayed as "text" (program output, e.g. make demo).
+#
+# TESTHOST_MODE=demo: relay only the OUT| lines and the lines between
+# DEMO-BEGIN and DEMO-END (less the test host's own kernel messages), and exit
+# with the status of the payload's run (no TAP expected).
 #
 # Environment: TESTHOST_MEM (MiB, 2048), TESTHOST_SMP (1), TESTHOST_TIMEOUT
-# (s, 900), WORK (scratch dir, build/testhost), CKRUN_CACHE.
+# (s, 900), TESTHOST_MODE (tap), WORK (scratch dir, build/testhost),
+# CKRUN_CACHE.
 set -euo pipefail
 payload=$(realpath "${1:?usage: testhost.sh PAYLOAD_DIR}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -83,13 +89,26 @@ run() {
 		-M microvm -m "$mem" -smp "$smp" -nodefaults -no-user-config -nographic \
 		-no-reboot -serial stdio -kernel "$work/vmlinuz" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet tsc_early_khz=$("$work/tsckhz")" \
-		</dev/null 2>&1 | tr -d '\r' >"$log"
+		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" |
+		if [ "${TESTHOST_MODE:-tap}" = demo ]; then
+			sed -u -n -E 's/^OUT\| //p; /^Bail out!/p
+				/^DEMO-BEGIN$/,/^DEMO-END/ { /^DEMO-|^\[ *[0-9]+\.[0-9]+\] /d; p; }'
+		else
+			sed -u -n -E 's/^OUT\| //p; /^(ok|not ok) [0-9]+|^1\.\.[0-9]+|^# |^Bail out!/p'
+		fi
 	rc=${PIPESTATUS[0]}
 	set -e
-	grep -E '^(ok|not ok) [0-9]+|^1\.\.[0-9]+|^# |^Bail out!' "$log" || true
-	if ! grep -q '^TESTHOST-RESULT rc=0$' "$log"; then
-		echo "# testhost: payload failed or did not finish (qemu rc $rc); console tail:"
+	result=$(sed -n 's/^TESTHOST-RESULT rc=\([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
+	if [ -z "$result" ]; then
+		echo "# testhost: the payload did not finish (qemu rc $rc); console tail:"
 		tail -n 40 "$log" | sed 's/^/#   /'
+		exit 1
+	fi
+	if [ "${TESTHOST_MODE:-tap}" = demo ]; then
+		exit "$result"
+	fi
+	if [ "$result" != 0 ] || ! grep -qE '^1\.\.[0-9]+$' "$log"; then
+		echo "# testhost: payload failed (run rc $result, qemu rc $rc) or printed no plan"
 		exit 1
 	fi
 }

@@ -1,0 +1,100 @@
+/*
+ * e2e-client: a minimal libkrun client for the end-to-end tests, using only
+ * the public header.  It reaches what the ckrun CLI does not offer:
+ * krun_set_rlimits, and a VM without krun_set_exec (the guest init then
+ * takes the workload from /.krun_config.json, as with crun).
+ *
+ *   e2e-client [-c CPUS] [-m MIB] [-r RLIMIT]... [-e K=V]... [-w DIR]
+ *              [-l LEVEL] ROOTDIR [CMD [ARGS...]]
+ *
+ * Without CMD no krun_set_exec is made; -e entries then go through
+ * krun_set_env (none: no call at all).  Exits like the VM, or 1 with a
+ * message when the VM could not be set up.
+ */
+#include <errno.h>
+#include <libkrun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LIST 32
+
+static int fail(const char *what, int err)
+{
+    fprintf(stderr, "e2e-client: %s: %s\n", what, strerror(-err));
+    return 1;
+}
+
+static void add(const char **list, unsigned *n, const char *s)
+{
+    if (*n == MAX_LIST) {
+        fprintf(stderr, "e2e-client: too many entries at '%s'\n", s);
+        exit(2);
+    }
+    list[(*n)++] = s;
+}
+
+int main(int argc, char **argv)
+{
+    const char *env[MAX_LIST + 1] = {0}, *rlim[MAX_LIST + 1] = {0};
+    const char *workdir = NULL;
+    unsigned nenv = 0, nrlim = 0, cpus = 1, mib = 512, level = 0;
+    int32_t ctx;
+    int c, err;
+
+    while ((c = getopt(argc, argv, "+c:m:r:e:w:l:")) != -1) {
+        switch (c) {
+        case 'c':
+            cpus = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'm':
+            mib = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'r':
+            add(rlim, &nrlim, optarg);
+            break;
+        case 'e':
+            add(env, &nenv, optarg);
+            break;
+        case 'w':
+            workdir = optarg;
+            break;
+        case 'l':
+            level = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        default:
+            fprintf(stderr, "usage: e2e-client [-c CPUS] [-m MIB] [-r RLIMIT]"
+                            "... [-e K=V]... [-w DIR] [-l LEVEL] ROOTDIR "
+                            "[CMD [ARGS...]]\n");
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "e2e-client: missing ROOTDIR\n");
+        return 2;
+    }
+    if (level)
+        krun_set_log_level(level);
+    ctx = krun_create_ctx();
+    if (ctx < 0)
+        return fail("krun_create_ctx", ctx);
+    if ((err = krun_set_vm_config((uint32_t)ctx, (uint8_t)cpus, mib)) < 0)
+        return fail("krun_set_vm_config", err);
+    if ((err = krun_set_root((uint32_t)ctx, argv[optind])) < 0)
+        return fail("krun_set_root", err);
+    if (nrlim && (err = krun_set_rlimits((uint32_t)ctx, rlim)) < 0)
+        return fail("krun_set_rlimits", err);
+    if (workdir && (err = krun_set_workdir((uint32_t)ctx, workdir)) < 0)
+        return fail("krun_set_workdir", err);
+    if (optind + 1 < argc) {
+        err = krun_set_exec((uint32_t)ctx, argv[optind + 1],
+                            (const char *const *)&argv[optind + 2], env);
+        if (err < 0)
+            return fail("krun_set_exec", err);
+    } else if (nenv && (err = krun_set_env((uint32_t)ctx, env)) < 0) {
+        return fail("krun_set_env", err);
+    }
+    err = krun_start_enter((uint32_t)ctx);
+    return fail("krun_start_enter", err);
+}
