@@ -186,7 +186,8 @@ int itab_init(struct itab *t, int root_fd, unsigned int fd_budget)
                            .type = S_IFDIR,
                            .refs = 1,
                            .fd = root_fd,
-                           .pinned = true};
+                           .pinned = true,
+                           .keyed = true};
     if (hmap_insert(&t->ids, &root->by_id, 1) < 0 ||
         hmap_insert(&t->keys, &root->by_key, devino_key(st.st_dev, st.st_ino)) <
             0) {
@@ -205,7 +206,8 @@ static void maybe_free(struct itab *t, struct inode *ino)
         struct inode *parent = ino->parent;
 
         hmap_remove(&t->ids, &ino->by_id);
-        hmap_remove(&t->keys, &ino->by_key);
+        if (ino->keyed)
+            hmap_remove(&t->keys, &ino->by_key);
         lru_unlink(ino);
         if (ino->fd >= 0) {
             close(ino->fd);
@@ -291,6 +293,26 @@ static struct inode *find_locked(struct itab *t, dev_t dev, ino_t i)
     return NULL;
 }
 
+/*
+ * The inode (st) names now.  An entry for the same (dev, ino) whose fd was
+ * closed (evicted under the fd budget) did not keep the host inode alive: if
+ * its type differs, the file was deleted and the number reused, so the entry
+ * is retired (it keeps its node id until the guest forgets it) and a new one
+ * is made.  An entry holding an fd cannot be stale: the fd pins the inode.
+ */
+static struct inode *find_current_locked(struct itab *t, const struct stat *st)
+{
+    struct inode *ino = find_locked(t, st->st_dev, st->st_ino);
+
+    if (ino && ino->fd < 0 && ino != t->root &&
+        ino->type != (st->st_mode & S_IFMT)) {
+        hmap_remove(&t->keys, &ino->by_key);
+        ino->keyed = false;
+        return NULL;
+    }
+    return ino;
+}
+
 struct inode *itab_find(struct itab *t, dev_t dev, ino_t i)
 {
     struct inode *ino;
@@ -340,6 +362,7 @@ static struct inode *new_locked(struct itab *t, struct inode *parent,
     parent->refs++;
     hmap_insert(&t->ids, &ino->by_id, ino->id);
     hmap_insert(&t->keys, &ino->by_key, devino_key(st->st_dev, st->st_ino));
+    ino->keyed = true;
     return ino;
 }
 
@@ -350,7 +373,7 @@ uint64_t itab_lookup(struct itab *t, struct inode *parent, const char *name,
     uint64_t id = 0;
 
     pthread_mutex_lock(&t->lock);
-    ino = find_locked(t, st->st_dev, st->st_ino);
+    ino = find_current_locked(t, st);
     if (ino && ino != t->root &&
         (ino->parent != parent || !ino->name || strcmp(ino->name, name)))
         set_name_locked(t, ino, parent, name);
@@ -371,7 +394,7 @@ uint64_t itab_lookup_fd(struct itab *t, struct inode *parent, int fd,
     uint64_t id = 0;
 
     pthread_mutex_lock(&t->lock);
-    ino = find_locked(t, st->st_dev, st->st_ino);
+    ino = find_current_locked(t, st);
     if (!ino)
         ino = new_locked(t, parent, NULL, st);
     if (ino && ino->fd < 0) {

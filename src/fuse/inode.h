@@ -59,6 +59,7 @@ struct inode {
     uint32_t opens;       /* open handles (maintained by the backend) */
     int fd;               /* O_PATH, or -1 */
     bool pinned;          /* fd never evicted (root, unlinked files) */
+    bool keyed;           /* in the (dev, ino) map; false once retired */
     struct inode *parent; /* holds a ref; NULL for the root */
     char *name;           /* name in parent; NULL for the root */
     struct inode *lru_prev, *lru_next;
