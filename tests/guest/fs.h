@@ -47,5 +47,7 @@ int fs_lookup(uint64_t parent, const char *name, struct fuse_entry_out *e);
 const char *fs_test_start(const char *c, const char *dflt_tag);
 const char *fs_test_dotdot(void);
 void fs_test_put_err(const char *what, int err);
+/* The exit-code IOCTL (0x7602) on the root: the VM's status becomes (code). */
+const char *fs_exit_code(uint64_t code);
 
 #endif /* KRUN_TESTS_GUEST_FS_H */

@@ -160,7 +160,7 @@ static const char *create_file(const char *name, uint32_t len)
     return fs_release(nodeid, fh) == 0 ? NULL : "RELEASE failed";
 }
 
-static const char *exit_code_ioctl(uint64_t code)
+const char *fs_exit_code(uint64_t code)
 {
     struct fuse_ioctl_in in = {.cmd = KRUN_EXIT_CODE_IOCTL, .arg = code};
     struct fs_reply r;
@@ -207,7 +207,7 @@ GUEST_TEST(test_fs)
     if (!why && fs_lookup(FUSE_ROOT_ID, "missing", &e) != -G_ENOENT)
         why = "LOOKUP of a missing file did not give ENOENT";
     if (!why)
-        why = exit_code_ioctl(cmdline_num(c, "code=", 42));
+        why = fs_exit_code(cmdline_num(c, "code=", 42));
     return why;
 }
 

@@ -75,6 +75,10 @@ void csum_add(struct csum *s, const uint8_t *p, size_t n);
 /* Flush the unfinished word; print "bytes=N sum=0xA/0xB". */
 void csum_put(struct csum *s);
 
+/* Map [3 GiB, 4 GiB) uncached (virtio-mmio windows, IOAPIC, LAPIC): the boot
+ * page tables cover only the first GiB.  Idempotent; virtio.c. */
+void map_mmio_window(void);
+
 /* End the VM through the i8042 reset line, as Linux does with reboot=k. */
 __attribute__((noreturn)) void guest_reset(void);
 

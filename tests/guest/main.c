@@ -130,7 +130,7 @@ static const char *mp_walk(const volatile uint8_t *t)
     return pos == len ? NULL : "table length";
 }
 
-static const char *test_mptable(const struct boot_params *zp, const char *c)
+const volatile uint8_t *mp_config_table(void)
 {
     for (uint64_t a = EBDA; a < EBDA_END; a += 16) {
         const volatile uint8_t *p = (const volatile uint8_t *)a;
@@ -138,14 +138,21 @@ static const char *test_mptable(const struct boot_params *zp, const char *c)
         if (p[0] != '_' || p[1] != 'M' || p[2] != 'P' || p[3] != '_')
             continue;
         if (sum_bytes(p, 16) != 0)
-            return "MPF checksum";
+            return NULL;
         uint64_t tbl = p[4] | p[5] << 8 | p[6] << 16 | (uint64_t)p[7] << 24;
         const volatile uint8_t *t = (const volatile uint8_t *)tbl;
         if (t[0] != 'P' || t[1] != 'C' || t[2] != 'M' || t[3] != 'P')
-            return "PCMP signature";
-        return mp_walk(t);
+            return NULL;
+        return t;
     }
-    return "no _MP_ floating pointer";
+    return NULL;
+}
+
+static const char *test_mptable(const struct boot_params *zp, const char *c)
+{
+    const volatile uint8_t *t = mp_config_table();
+
+    return t ? mp_walk(t) : "no valid MP table";
 }
 
 /* Halt with interrupts off: the VM must not hang silently. */
@@ -186,6 +193,9 @@ static const struct guest_test tests[] = {
     {"fs_init", test_fs_init},
     {"fs_badlen", test_fs_badlen},
     {"fs_badchain", test_fs_badchain},
+    {"smp", test_smp},
+    {"exit", test_exit},
+    {"bad_insn", test_bad_insn},
 };
 
 void guest_main(const struct boot_params *zp);

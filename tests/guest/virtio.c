@@ -72,7 +72,7 @@ static uint64_t mmio_pd[512] __attribute__((aligned(4096)));
  * The boot page tables map only the first GiB (as for Linux, which builds
  * its own).  Map [3 GiB, 4 GiB) uncached with 2 MiB pages through PDPT[3].
  */
-static void map_mmio_window(void)
+void map_mmio_window(void)
 {
     uint64_t cr3, *pml4, *pdpt;
 

@@ -1,13 +1,17 @@
 /*
  * test_exit.c: every way a VM ends ends the process, promptly, with the
  * right status and a clear message: i8042 reset (0), halt with interrupts
- * off (0), triple fault (1); bad kernel files fail krun_start_enter cleanly.
+ * off (0), triple fault (1), a status the guest chose through the virtio-fs
+ * exit-code IOCTL (0, 1, 42), instructions nothing handles (int3: emulation
+ * failure on kvm_pvm; ud2, divide error: triple fault); bad kernel files
+ * fail krun_start_enter cleanly.
  */
 #include "guest_run.h"
 #include "t.h"
 
 #include <elf.h>
 #include <fcntl.h>
+#include <libkrun.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +49,64 @@ static void test_triple_fault_is_an_error(void)
     CHECK(!r.timed_out);
     CHECK_EQ(r.status, 1);
     CHECK(strstr(r.log, "triple fault") != NULL);
+}
+
+static int setup_exit_share(uint32_t ctx, void *dir)
+{
+    return krun_add_virtiofs(ctx, "ckrun-exit", dir);
+}
+
+/* The guest picks its status; it comes out as the process's. */
+static void test_chosen_status(void)
+{
+    static const int codes[] = {0, 1, 42};
+    char dir[] = "/tmp/ckrun-exit-XXXXXX", cmdline[64];
+
+    if (!CHECK(mkdtemp(dir) != NULL))
+        return;
+    for (unsigned int i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        struct guest_result r;
+        struct guest_opts o = {.cmdline = cmdline,
+                               .setup = setup_exit_share,
+                               .arg = dir,
+                               .timeout_ms = 10000};
+
+        snprintf(cmdline, sizeof(cmdline), "test=exit code=%d", codes[i]);
+        CHECK(guest_run(&o, &r) == 0);
+        CHECK(!r.timed_out);
+        CHECK(strstr(r.serial, "PASS exit\n") != NULL);
+        if (!CHECK_EQ(r.status, codes[i]))
+            t_diag("serial: %s", r.serial);
+    }
+    rmdir(dir);
+}
+
+/* An instruction the guest cannot survive: status 1, a log line naming the
+ * cause and where the vCPU was, within the timeout. */
+static void expect_bad_insn(const char *insn, const char *why_hw,
+                            const char *why_emul)
+{
+    struct guest_result r;
+    char cmdline[64];
+    struct guest_opts o = {.cmdline = cmdline, .timeout_ms = 10000};
+
+    snprintf(cmdline, sizeof(cmdline), "test=bad_insn insn=%s", insn);
+    CHECK(guest_run(&o, &r) == 0);
+    CHECK(!r.timed_out);
+    CHECK_EQ(r.status, 1);
+    CHECK(strstr(r.serial, "executing ") != NULL);
+    CHECK(strstr(r.serial, "still running") == NULL);
+    if (!CHECK(strstr(r.log, why_hw) || strstr(r.log, why_emul)))
+        t_diag("log: %s", r.log);
+    CHECK(strstr(r.log, "vCPU 0: rip=0x") != NULL);
+}
+
+static void test_bad_instructions(void)
+{
+    /* int3: kvm_pvm cannot emulate it; hardware KVM finds no IDT entry. */
+    expect_bad_insn("int3", "triple fault", "instruction emulation failed");
+    expect_bad_insn("ud2", "triple fault", "triple fault");
+    expect_bad_insn("div0", "triple fault", "triple fault");
 }
 
 static void test_smp_boots(void)
@@ -152,6 +214,8 @@ int main(void)
     RUN(test_reset_exits_0);
     RUN(test_hlt_stops_cleanly);
     RUN(test_triple_fault_is_an_error);
+    RUN(test_chosen_status);
+    RUN(test_bad_instructions);
     RUN(test_smp_boots);
     RUN(test_bad_kernels);
     return t_done();
