@@ -5,11 +5,12 @@
 #   make bench-fuse        ckrun-fuse vs bindfs vs the host directory
 #   make bench-virtq       virtqueue pop+push vs a memcpy loop
 #   make bench-vm          ckrun ROOT -- /bin/true vs QEMU microvm, nested test host
+#   make bench-vmm         ckrun vs QEMU microvm on this /dev/kvm, null guest
 #
 # (Paths are spelled out: mk/bench.mk is read before the fragments that
 # name them.)
 # Knobs: BENCH_FUSE_ARGS for bench_fuse.sh (e.g. "-q" for a quick run),
-# RUNS for bench_vm.sh (10).  `make bench` exits 0 unless a part could not run at all.
+# RUNS for bench_vm.sh (10); RUNS (20) and PIO_N (100000) for bench_vmm.sh.  `make bench` exits 0 unless a part could not run at all.
 BENCH_BIN := $(B)/bench/bench_virtq $(B)/bench/fsops $(B)/bench/runstat
 
 $(B)/bench/%.o: bench/%.c
@@ -34,7 +35,29 @@ bench-fuse: $(B)/ckrun-fuse $(B)/bench/fsops
 bench-vm: $(B)/kernel/vmlinux $(B)/ckrun $(LIB_FILE) $(B)/libkrunfw.so.5 $(B)/rootfs/bin/busybox $(B)/bench/runstat
 	B=$(B) bench/bench_vm.sh
 
-bench: $(B)/kernel/vmlinux $(BENCH_BIN) $(B)/ckrun-fuse $(B)/ckrun $(LIB_FILE) $(B)/libkrunfw.so.5 $(B)/rootfs/bin/busybox
-	B=$(B) bench/bench_all.sh
+# bench-vmm: the null guest (one ELF: 64-bit direct entry for ckrun, PVH
+# note for QEMU -kernel), a minimal libkrun client, and the driver.
+BENCH_VMM_BIN := $(B)/bench/bench_vmm $(B)/bench/null_run $(B)/bench/null_guest.elf
 
-.PHONY: bench bench-fuse bench-virtq bench-vm
+$(B)/bench/null_guest.elf: bench/null_start.S bench/null_guest.c bench/null_guest.ld
+	@mkdir -p $(@D)
+	$(CC) $(GUEST_CFLAGS) -Wl,-T,bench/null_guest.ld -Wl,--build-id=none \
+		-Wl,-z,max-page-size=0x1000 -Wl,-z,noexecstack \
+		-Wl,--no-warn-rwx-segments -o $@ bench/null_start.S bench/null_guest.c
+
+$(B)/bench/null_run: bench/null_run.c include/libkrun.h $(LIB_FILE)
+	@mkdir -p $(@D)
+	$(CC) -D_GNU_SOURCE -Iinclude $(CFLAGS) $(LDFLAGS) \
+		-Wl,-rpath,'$$ORIGIN/..' -o $@ $< -L$(B) -l:$(LIB_SONAME)
+
+$(B)/bench/bench_vmm: $(B)/bench/bench_vmm.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+bench-vmm: $(BENCH_VMM_BIN)
+	B=$(B) bench/bench_vmm.sh
+
+bench: $(B)/kernel/vmlinux $(BENCH_BIN) $(BENCH_VMM_BIN) $(B)/ckrun-fuse $(B)/ckrun $(LIB_FILE) $(B)/libkrunfw.so.5 $(B)/rootfs/bin/busybox
+	rc=0; B=$(B) bench/bench_all.sh || rc=1; \
+	B=$(B) bench/bench_vmm.sh | tee -a $(B)/bench/results.md || rc=1; exit $$rc
+
+.PHONY: bench bench-fuse bench-virtq bench-vm bench-vmm
