@@ -58,6 +58,7 @@ bench-vmm: $(BENCH_VMM_BIN)
 
 bench: $(B)/kernel/vmlinux $(BENCH_BIN) $(BENCH_VMM_BIN) $(B)/ckrun-fuse $(B)/ckrun $(LIB_FILE) $(B)/libkrunfw.so.5 $(B)/rootfs/bin/busybox
 	rc=0; B=$(B) bench/bench_all.sh || rc=1; \
-	B=$(B) bench/bench_vmm.sh | tee -a $(B)/bench/results.md || rc=1; exit $$rc
+	B=$(B) bench/bench_vmm.sh >$(B)/bench/vmm.md 2>&1 || rc=1; \
+	cat $(B)/bench/vmm.md; cat $(B)/bench/vmm.md >>$(B)/bench/results.md; exit $$rc
 
 .PHONY: bench bench-fuse bench-virtq bench-vm bench-vmm
