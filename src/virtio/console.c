@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "evloop.h"
+#include "iov.h"
 #include "log.h"
 #include "term.h"
 #include "util.h"
-#include "virtio/iov.h"
 #include "virtio/virtio.h"
 
 #define RX_BUF_SIZE  4096
@@ -153,7 +153,7 @@ static void ctrl_flush(struct console_dev *con)
     virtq_notify(vq);
 }
 
-static void port_start_input(struct port *p);
+static void port_deliver(struct port *p);
 
 static void ctrl_port_ready(struct console_dev *con, struct port *p)
 {
@@ -189,8 +189,11 @@ static void ctrl_handle(struct console_dev *con, const struct ctrl_hdr *h)
             log_warn("driver could not add port %u", id);
     } else if (event == VIRTIO_CONSOLE_PORT_OPEN) {
         p->guest_open = value != 0;
+        /* An output-only port (no input fd) never reports EOF: PORT_OPEN 0
+         * would tell the driver the host went away, and its writes to the
+         * port would block. */
         if (p->guest_open)
-            port_start_input(p);
+            port_deliver(p);
         else
             watch(p, &p->in_src, &p->in_watched, EPOLLIN, false);
     }
@@ -253,16 +256,6 @@ static void port_deliver(struct port *p)
         virtio_dev_fail(&con->vdev, "malformed rx request");
     virtq_notify(vq);
     watch(p, &p->in_src, &p->in_watched, EPOLLIN, want && !p->in_file);
-}
-
-static void port_start_input(struct port *p)
-{
-    if (p->cfg.in_fd < 0 && !p->host_eof && !p->cfg.console) {
-        /* No input at all: the guest reads EOF. */
-        p->host_eof = true;
-        ctrl_queue(p->con, p->id, VIRTIO_CONSOLE_PORT_OPEN, 0, NULL, 0);
-    }
-    port_deliver(p);
 }
 
 /* Read host input into rx_buf; false at EOF or error (then the driver is

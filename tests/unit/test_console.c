@@ -211,8 +211,17 @@ static void test_port_discovery(void)
 static void test_output_reaches_host(void)
 {
     char buf[64] = {0};
+    struct msg m[4];
+    uint16_t seen = 0;
 
     setup();
+    /* The guest opens the output-only port: no PORT_OPEN 0 ("host gone"),
+     * which would block the guest's writes forever (a regression). */
+    for (int i = 0; i < 4; i++)
+        post(2, NULL, 64);
+    kick(2);
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    CHECK_EQ(recv_ctrl(&seen, m, 4), 0);
     post(5, "hello, ", 7); /* port 1 tx = queue 3 + 2 */
     post(5, "world\n", 6);
     kick(5);
