@@ -15,7 +15,7 @@ $(B)/cli/ckrun-fuse.o: cli/ckrun-fuse.c
 # tests/fuse/test_*.c: real-mount tests (root and /dev/fuse, else skip 77).
 FUSE_TEST_SRCS := $(sort $(wildcard tests/fuse/test_*.c))
 FUSE_TEST_BINS := $(FUSE_TEST_SRCS:%.c=$(B)/%)
-FUSE_HELPERS := $(B)/tests/fuse/mktree
+FUSE_HELPERS := $(B)/tests/fuse/mktree $(B)/tests/fuse/conform
 
 $(B)/tests/fuse/test_%: $(B)/tests/fuse/test_%.o $(B)/tests/fuse/fusetest.o \
 		$(TEST_LIB_OBJS) $(INTERNAL_A)
@@ -24,11 +24,21 @@ $(B)/tests/fuse/test_%: $(B)/tests/fuse/test_%.o $(B)/tests/fuse/fusetest.o \
 $(B)/tests/fuse/mktree: $(B)/tests/fuse/mktree.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
+# The conformance script (also usable on its own: conform EMPTY_DIR).
+$(B)/tests/fuse/conform: $(B)/tests/fuse/conform.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# Real workloads (tar x of the kernel source, cp -a, git, dpkg -x, find |
+# stat) on a mount, checked against the same work on a host directory.
+FUSE_WORKLOADS := tests/fuse/test-workloads.sh
+
 ALL += $(FUSE_TOOL) $(FUSE_TEST_BINS) $(FUSE_HELPERS)
 
 check-fuse: $(FUSE_TOOL) $(FUSE_TEST_BINS) $(FUSE_HELPERS)
 	CKRUN_FUSE=$(FUSE_TOOL) FUSE_MKTREE=$(B)/tests/fuse/mktree \
-		$(RUN_TESTS) fuse $(FUSE_TEST_BINS)
+		FUSE_CONFORM=$(B)/tests/fuse/conform \
+		FUSE_CONFORM_ALLOW=tests/fuse/conform.allow \
+		$(RUN_TESTS) fuse $(FUSE_TEST_BINS) $(FUSE_WORKLOADS)
 
 CHECKS += check-fuse
 INSTALLS += install-fuse
