@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "fake_mem.h"
-#include "virtio/iov.h"
+#include "iov.h"
 #include "virtio/virtq.h"
 
 #define RAM_HALF 0x8000ULL /* two adjacent regions: buffers may straddle */

@@ -154,9 +154,9 @@ static void reply_header(struct fuse_req_ctx *q, int err, size_t body)
         .error = err,
         .unique = q->req.unique,
     };
-    struct fiov c = q->out;
+    struct iov_iter c = q->out;
 
-    if (fiov_write(&c, &h, sizeof(h)) == 0)
+    if (iov_write_all(&c, &h, sizeof(h)) == 0)
         q->reply_len = sizeof(h) + body;
 }
 
@@ -169,10 +169,10 @@ void fuse_reply_err(struct fuse_req_ctx *q, int err)
 
 void fuse_reply_ok(struct fuse_req_ctx *q, const void *body, size_t len)
 {
-    struct fiov c = q->out;
+    struct iov_iter c = q->out;
 
-    if (fiov_skip(&c, sizeof(struct fuse_out_header)) < 0 ||
-        fiov_write(&c, body, len) < 0) {
+    if (iov_skip_all(&c, sizeof(struct fuse_out_header)) < 0 ||
+        iov_write_all(&c, body, len) < 0) {
         fuse_reply_err(q, -ERANGE);
         return;
     }
@@ -387,7 +387,7 @@ static void run_op(struct fuse_req_ctx *q, const struct fuse_opdesc *d,
             return;
         }
     }
-    if (fiov_read(&q->in, buf, copy) < 0) {
+    if (iov_read_all(&q->in, buf, copy) < 0) {
         fuse_reply_err(q, -EINVAL);
         goto out;
     }
@@ -409,10 +409,10 @@ size_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in,
     const struct fuse_opdesc *d;
     size_t total;
 
-    fiov_init(&q.in, in, in_cnt);
-    fiov_init(&q.out, out, out_cnt);
-    total = fiov_remaining(&q.in);
-    if (fiov_read(&q.in, &h, sizeof(h)) < 0) {
+    iov_iter_init(&q.in, in, in_cnt);
+    iov_iter_init(&q.out, out, out_cnt);
+    total = iov_remaining(&q.in);
+    if (iov_read_all(&q.in, &h, sizeof(h)) < 0) {
         log_ratelimited(LOG_WARN, "request shorter than its header");
         return 0;
     }
@@ -429,7 +429,7 @@ size_t fuse_server_handle(struct fuse_server *srv, const struct iovec *in,
             fuse_reply_err(&q, -EINVAL);
         return q.reply_len;
     }
-    fiov_truncate(&q.in, h.len - sizeof(h));
+    iov_truncate(&q.in, h.len - sizeof(h));
     d = check_op(&q, h.opcode, h.len - sizeof(h));
     if (d)
         run_op(&q, d, h.len - sizeof(h));

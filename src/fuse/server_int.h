@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fuse/fiov.h"
 #include "fuse/server.h"
+#include "iov.h"
 
 struct fuse_server {
     struct fuse_server_config cfg; /* read-only after create */
@@ -28,11 +28,11 @@ struct fuse_req_ctx {
     struct fuse_server *srv;
     struct fs_req req;
     uint64_t nodeid;
-    struct fiov in;     /* after the fixed part of a raw op */
-    struct fiov out;    /* the reply buffers, from their start */
-    const uint8_t *arg; /* the request body (copied), minus header */
-    size_t arglen;      /* its length */
-    size_t reply_len;   /* set by the reply helpers */
+    struct iov_iter in;  /* after the fixed part of a raw op */
+    struct iov_iter out; /* the reply buffers, from their start */
+    const uint8_t *arg;  /* the request body (copied), minus header */
+    size_t arglen;       /* its length */
+    size_t reply_len;    /* set by the reply helpers */
 };
 
 /* The backend shortcut. */

@@ -117,7 +117,7 @@ void fuse_do_read(struct fuse_req_ctx *q)
 {
     struct fuse_read_in in;
     struct iovec segs[MAX_SEGS];
-    struct fiov data = q->out;
+    struct iov_iter data = q->out;
     unsigned int n;
     ssize_t rc;
 
@@ -128,9 +128,9 @@ void fuse_do_read(struct fuse_req_ctx *q)
     }
     if (NO_OP(q, read))
         return;
-    if (fiov_skip(&data, sizeof(struct fuse_out_header)) < 0)
+    if (iov_skip_all(&data, sizeof(struct fuse_out_header)) < 0)
         return;
-    n = fiov_slice(&data, in.size, segs, MAX_SEGS);
+    n = iov_slice(&data, in.size, segs, MAX_SEGS);
     rc = FS_OPS(q)->read(FS(q), &q->req, q->nodeid, in.fh, in.offset, segs, n);
     if (rc < 0)
         fuse_reply_err(q, (int)rc);
@@ -147,15 +147,15 @@ void fuse_do_write(struct fuse_req_ctx *q)
     ssize_t rc;
 
     memcpy(&in, q->arg, sizeof(in));
-    if (in.size > q->srv->max_write || in.size > fiov_remaining(&q->in)) {
+    if (in.size > q->srv->max_write || in.size > iov_remaining(&q->in)) {
         log_ratelimited(LOG_WARN, "WRITE of %u bytes, %zu present", in.size,
-                        fiov_remaining(&q->in));
+                        iov_remaining(&q->in));
         fuse_reply_err(q, -EINVAL);
         return;
     }
     if (NO_OP(q, write))
         return;
-    n = fiov_slice(&q->in, in.size, segs, MAX_SEGS);
+    n = iov_slice(&q->in, in.size, segs, MAX_SEGS);
     rc = FS_OPS(q)->write(FS(q), &q->req, q->nodeid, in.fh, in.offset, segs, n,
                           in.write_flags);
     if (rc < 0) {
@@ -287,15 +287,15 @@ static void do_readdir_common(struct fuse_req_ctx *q, bool plus)
 {
     struct fuse_read_in in;
     struct fs_dirbuf db = {.plus = plus};
-    struct fiov data = q->out;
+    struct iov_iter data = q->out;
     int rc;
 
     memcpy(&in, q->arg, sizeof(in));
     if (NO_OP(q, readdir))
         return;
-    if (fiov_skip(&data, sizeof(struct fuse_out_header)) < 0)
+    if (iov_skip_all(&data, sizeof(struct fuse_out_header)) < 0)
         return;
-    db.size = MIN(MIN(in.size, q->srv->max_write), fiov_remaining(&data));
+    db.size = MIN(MIN(in.size, q->srv->max_write), iov_remaining(&data));
     db.buf = malloc(db.size ? db.size : 1);
     if (!db.buf) {
         fuse_reply_err(q, -ENOMEM);
@@ -305,7 +305,7 @@ static void do_readdir_common(struct fuse_req_ctx *q, bool plus)
     if (rc < 0 && db.used == 0) {
         fuse_reply_err(q, rc);
     } else {
-        fiov_write(&data, db.buf, db.used);
+        iov_write_all(&data, db.buf, db.used);
         fuse_reply_written(q, db.used);
     }
     free(db.buf);

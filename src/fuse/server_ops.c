@@ -69,7 +69,7 @@ void fuse_do_batch_forget(struct fuse_req_ctx *q)
 
     memcpy(&in, q->arg, sizeof(in));
     for (uint32_t i = 0; i < in.count; i++) {
-        if (fiov_read(&q->in, &one, sizeof(one)) < 0) {
+        if (iov_read_all(&q->in, &one, sizeof(one)) < 0) {
             log_ratelimited(LOG_WARN, "BATCH_FORGET: count %u too big",
                             in.count);
             break;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuse/fiov.h"
+#include "iov.h"
 #include "util.h"
 
 #define VFS_TIMEOUT (86400ull * 365)
@@ -205,8 +205,8 @@ static ssize_t v_read(void *fs, const struct fs_req *r, uint64_t ino,
         return -EBADF;
     if (off >= x->len)
         return 0;
-    return (ssize_t)fiov_copy_to(iov, cnt, (const uint8_t *)x->data + off,
-                                 x->len - off);
+    return (ssize_t)iov_copy_to(iov, cnt, (const uint8_t *)x->data + off,
+                                x->len - off);
 }
 
 static int v_release(void *fs, const struct fs_req *r, uint64_t ino,

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
+#include "iov.h"
 #include "log.h"
 #include "util.h"
-#include "virtio/iov.h"
 #include "virtio/virtio.h"
 
 struct rng_dev {

@@ -10,10 +10,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "iov.h"
 #include "log.h"
 #include "mem.h"
 #include "util.h"
-#include "virtio/iov.h"
 #include "virtio/virtio.h"
 
 /* Bytes of each ring part for (n) entries, including the event-index field

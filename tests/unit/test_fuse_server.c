@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuse/fiov.h"
 #include "fuse/passthrough.h"
 #include "fuse/server.h"
 #include "fuse/virtual.h"
+#include "iov.h"
 #include "t.h"
 
 static uint8_t out[1 << 16];
@@ -46,7 +46,7 @@ static ssize_t fake_read(void *fs, const struct fs_req *r, uint64_t ino,
                          uint64_t fh, uint64_t off, const struct iovec *iov,
                          unsigned int cnt)
 {
-    return (ssize_t)fiov_copy_to(iov, cnt, "abcdef", 6);
+    return (ssize_t)iov_copy_to(iov, cnt, "abcdef", 6);
 }
 
 static const struct fs_ops fake_ops = {

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "fake_driver.h"
+#include "iov.h"
 #include "t.h"
-#include "virtio/iov.h"
 #include "virtio/virtq.h"
 
 #define RAM_BASE 0x10000ULL
