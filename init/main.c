@@ -5,6 +5,7 @@
  * through the virtio-fs root and reboots, which ends the VM.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,39 @@ static void mount_root(void)
         fatal("making / shared");
 }
 
+/*
+ * The kernel opens /dev/console as our fds 0-2 before running us.  With a
+ * multiport virtio-console, hvc0 only exists once the host has answered the
+ * driver's control messages, which may happen after that: then the fds are
+ * missing, and every write of the workload would fail.  Wait for the console
+ * (bounded) and open it ourselves.
+ */
+#define CONSOLE_WAIT_MS 5000
+
+static void open_console(void)
+{
+    int fd = -1;
+
+    if (fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 &&
+        fcntl(2, F_GETFD) >= 0)
+        return;
+    for (int ms = 0; fd < 0 && ms < CONSOLE_WAIT_MS; ms += 5) {
+        fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+            usleep(5000);
+    }
+    if (fd < 0)
+        return; /* no console at all: the workload runs without one */
+    for (int i = 0; i < 3; i++)
+        if (fcntl(i, F_GETFD) < 0)
+            dup2(fd, i);
+    if (fd > 2)
+        close(fd);
+}
+
 static void take_console(void)
 {
+    open_console();
     setsid();
     ioctl(0, TIOCSCTTY, 1); /* hvc0 becomes the controlling terminal */
 }

@@ -144,6 +144,8 @@ static void ctrl_flush(struct console_dev *con)
         virtq_req_writer(&con->req, &w);
         n = iov_write(&w, &m->hdr, sizeof(m->hdr));
         n += iov_write(&w, m->payload, m->len);
+        log_debug("to driver: event %u port %u value %u", le16toh(m->hdr.event),
+                  le32toh(m->hdr.id), le16toh(m->hdr.value));
         virtq_push(vq, con->req.head, (uint32_t)n);
         con->pending_head = (con->pending_head + 1) % CTRL_PENDING;
         con->pending_n--;
@@ -174,6 +176,7 @@ static void ctrl_handle(struct console_dev *con, const struct ctrl_hdr *h)
     uint16_t event = le16toh(h->event), value = le16toh(h->value);
     struct port *p = id < con->nports ? &con->ports[id] : NULL;
 
+    log_debug("driver: event %u port %u value %u", event, id, value);
     if (event == VIRTIO_CONSOLE_DEVICE_READY) {
         if (value != 1)
             log_warn("driver failed to initialise");
