@@ -116,10 +116,13 @@ struct fs_ops {
                      unsigned int cnt, uint32_t write_flags);
     int (*statfs)(void *fs, const struct fs_req *r, uint64_t ino,
                   struct statvfs *sv);
+    /* (lock_owner) is the file's flock owner if release_flags has
+     * FUSE_RELEASE_FLOCK_UNLOCK. */
     int (*release)(void *fs, const struct fs_req *r, uint64_t ino, uint64_t fh,
                    uint32_t flags, uint32_t release_flags, uint64_t lock_owner);
     int (*fsync)(void *fs, const struct fs_req *r, uint64_t ino, uint64_t fh,
                  bool datasync);
+    /* close(2) in the guest: (lock_owner)'s POSIX locks on the file go. */
     int (*flush)(void *fs, const struct fs_req *r, uint64_t ino, uint64_t fh,
                  uint64_t lock_owner);
     int (*opendir)(void *fs, const struct fs_req *r, uint64_t ino,
@@ -154,8 +157,10 @@ struct fs_ops {
                                uint64_t ino_in, uint64_t fh_in, uint64_t off_in,
                                uint64_t ino_out, uint64_t fh_out,
                                uint64_t off_out, uint64_t len, uint64_t flags);
-    /* POSIX locks (F_RDLCK/F_WRLCK/F_UNLCK in lk->type) per (owner);
-     * is_flock selects flock(2) semantics.  getlk rewrites *lk. */
+    /* POSIX locks (F_RDLCK/F_WRLCK/F_UNLCK in lk->type, lk->pid the
+     * locking guest process) per (owner), whichever handle (fh) they come
+     * through; is_flock selects flock(2) semantics (per handle).  getlk
+     * rewrites *lk with the conflicting lock and its holder's pid. */
     int (*getlk)(void *fs, const struct fs_req *r, uint64_t ino, uint64_t fh,
                  uint64_t owner, struct fuse_file_lock *lk);
     int (*setlk)(void *fs, const struct fs_req *r, uint64_t ino, uint64_t fh,

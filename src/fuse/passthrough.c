@@ -183,6 +183,7 @@ static void pt_destroy(void *fs)
     }
     p->handles.count = 0;
     pthread_mutex_unlock(&p->hlock);
+    pt_lock_destroy(p);
     itab_forget_all(&p->itab);
 }
 
@@ -465,6 +466,8 @@ int passthrough_create(const struct passthrough_config *cfg,
     p->as_root = geteuid() == 0;
     p->timeout = cfg->timeout ? cfg->timeout : 1;
     pthread_mutex_init(&p->hlock, NULL);
+    pt_lock_init(p, cfg->lock_fds ? cfg->lock_fds
+                                  : MAX(p->itab.fd_budget / 2, 16u));
     *out = (struct fs_backend){.ops = &pt_ops, .fs = p};
     return 0;
 err:
@@ -484,6 +487,7 @@ void passthrough_free(struct fs_backend *b)
         return;
     pt_destroy(p);
     hmap_free(&p->handles);
+    pt_lock_free(p);
     itab_destroy(&p->itab);
     close(p->proc_fd);
     pthread_mutex_destroy(&p->hlock);

@@ -1,7 +1,8 @@
 /*
  * pt.h: what the passthrough backend's files share (passthrough.c: setup,
  * lookup, attributes; pt_ns.c: creating, removing and renaming names;
- * pt_file.c: open files, data, locks; pt_dir.c: directories, xattrs).
+ * pt_file.c: open files, data; pt_lock.c: locks; pt_dir.c: directories,
+ * xattrs).
  */
 #ifndef KRUN_FUSE_PT_H
 #define KRUN_FUSE_PT_H
@@ -19,7 +20,6 @@ struct pt_handle {
     int fd;
     struct inode *ino; /* holds a reference */
     bool dir;
-    bool locked;          /* a POSIX lock was taken through it */
     pthread_mutex_t lock; /* directories: serialises seek + getdents */
 };
 
@@ -32,6 +32,10 @@ struct pt_fs {
     pthread_mutex_t hlock; /* protects handles and next_fh */
     struct hmap handles;
     uint64_t next_fh;
+    pthread_mutex_t olock;   /* protects owners and nowners (pt_lock.c) */
+    struct hmap owners;      /* POSIX lock owners, key: node id */
+    unsigned int nowners;    /* their fds */
+    unsigned int max_owners; /* ... at most this many */
 };
 
 /* An inode in use by one request: reference + fd. */
@@ -68,6 +72,18 @@ int pt_handle_add(struct pt_fs *p, struct inode *ino, int fd, bool dir,
 struct pt_handle *pt_handle_get(struct pt_fs *p, uint64_t fh, bool dir);
 /* Remove and free handle (fh).  Returns 0 or -EBADF. */
 int pt_handle_del(struct pt_fs *p, uint64_t fh, bool dir);
+
+/* Lock owners (pt_lock.c): set up with at most (max_owners) fds. */
+void pt_lock_init(struct pt_fs *p, unsigned int max_owners);
+/* FLUSH of a handle of (ino) with (owner): drop all of its POSIX locks. */
+void pt_lock_flush(struct pt_fs *p, struct inode *ino, uint64_t owner);
+/* RELEASE of handle (h) (fh), before it is deleted: drop its flock, the
+ * owners first used through it and (lock_owner) if (flock_unlock). */
+void pt_lock_release(struct pt_fs *p, struct pt_handle *h, uint64_t fh,
+                     bool flock_unlock, uint64_t lock_owner);
+/* Drop every owner (FUSE_DESTROY); pt_lock_free at the end. */
+void pt_lock_destroy(struct pt_fs *p);
+void pt_lock_free(struct pt_fs *p);
 
 /* Operations implemented outside passthrough.c. */
 int pt_mknod(void *fs, const struct fs_req *r, uint64_t parent,

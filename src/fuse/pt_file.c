@@ -1,14 +1,13 @@
 /*
  * pt_file.c: passthrough requests on open files: OPEN, CREATE, TMPFILE,
- * READ, WRITE, RELEASE, FLUSH, FSYNC, FALLOCATE, LSEEK, COPY_FILE_RANGE and
- * locks.  Only regular files are ever opened for I/O.
+ * READ, WRITE, RELEASE, FLUSH, FSYNC, FALLOCATE, LSEEK and COPY_FILE_RANGE
+ * (locks: pt_lock.c).  Only regular files are ever opened for I/O.
  */
 #define LOG_TAG "fuse-pt"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,7 +212,13 @@ ssize_t pt_write(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
 int pt_release(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
                uint32_t flags, uint32_t release_flags, uint64_t lock_owner)
 {
-    return pt_handle_del(fs, fh, false);
+    struct pt_fs *p = fs;
+    struct pt_handle *h = pt_handle_get(p, fh, false);
+
+    if (h)
+        pt_lock_release(p, h, fh, release_flags & FUSE_RELEASE_FLOCK_UNLOCK,
+                        lock_owner);
+    return pt_handle_del(p, fh, false);
 }
 
 int pt_fsync(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
@@ -226,18 +231,16 @@ int pt_fsync(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
     return (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
 }
 
-/* close(2) in the guest: POSIX locks of the closing process go away.  The
- * locks are open-file-description locks on this handle (see pt_setlk). */
+/* close(2) in the guest: POSIX locks of the closing process (lock_owner)
+ * on this file go away, whichever descriptor took them. */
 int pt_flush(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
              uint64_t lock_owner)
 {
     struct pt_handle *h = file_handle(fs, id, fh);
-    struct flock fl = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
 
     if (!h)
         return -EBADF;
-    if (h->locked)
-        fcntl(h->fd, F_OFD_SETLK, &fl);
+    pt_lock_flush(fs, h->ino, lock_owner);
     return 0;
 }
 
@@ -294,69 +297,4 @@ ssize_t pt_copy_file_range(void *fs, const struct fs_req *r, uint64_t ino_in,
         return -EINVAL;
     n = copy_file_range(hi->fd, &oi, ho->fd, &oo, (size_t)len, 0);
     return n < 0 ? -errno : n;
-}
-
-static int lk_to_flock(const struct fuse_file_lock *lk, struct flock *fl)
-{
-    if (lk->start > INT64_MAX || lk->end < lk->start)
-        return -EINVAL;
-    *fl = (struct flock){
-        .l_type = (short)lk->type,
-        .l_whence = SEEK_SET,
-        .l_start = (off_t)lk->start,
-        .l_len = lk->end >= INT64_MAX ? 0 : (off_t)(lk->end - lk->start + 1),
-    };
-    return 0;
-}
-
-int pt_getlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
-             uint64_t owner, struct fuse_file_lock *lk)
-{
-    struct pt_handle *h = file_handle(fs, id, fh);
-    struct flock fl;
-    int rc;
-
-    if (!h)
-        return -EBADF;
-    rc = lk_to_flock(lk, &fl);
-    if (rc < 0)
-        return rc;
-    if (fcntl(h->fd, F_OFD_GETLK, &fl) < 0)
-        return -errno;
-    lk->type = (uint32_t)fl.l_type;
-    if (fl.l_type != F_UNLCK) {
-        lk->start = (uint64_t)fl.l_start;
-        lk->end = fl.l_len ? (uint64_t)(fl.l_start + fl.l_len - 1)
-                           : (uint64_t)INT64_MAX;
-        lk->pid = 0; /* the holder is not a guest process we know */
-    }
-    return 0;
-}
-
-/* POSIX locks become open-file-description locks on the handle: the guest
- * kernel gives each open its own handle, so the owner is the handle. */
-int pt_setlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
-             uint64_t owner, const struct fuse_file_lock *lk, bool sleep,
-             bool is_flock)
-{
-    struct pt_handle *h = file_handle(fs, id, fh);
-    struct flock fl;
-    int rc, op;
-
-    if (!h)
-        return -EBADF;
-    if (is_flock) {
-        op = lk->type == F_RDLCK   ? LOCK_SH
-             : lk->type == F_WRLCK ? LOCK_EX
-                                   : LOCK_UN;
-        return flock(h->fd, op | (sleep ? 0 : LOCK_NB)) < 0 ? -errno : 0;
-    }
-    rc = lk_to_flock(lk, &fl);
-    if (rc < 0)
-        return rc;
-    if (fcntl(h->fd, sleep ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0)
-        return -errno;
-    if (lk->type != F_UNLCK)
-        h->locked = true;
-    return 0;
 }

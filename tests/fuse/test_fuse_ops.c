@@ -132,6 +132,67 @@ static void test_locks(void)
     close(fd);
 }
 
+/* POSIX locks belong to the process: (1) its second open does not conflict
+ * with its own lock, (2) closing any descriptor drops all of its locks on
+ * the file, (3) F_GETLK in another process names it. */
+static int child_getlk(off_t start, pid_t *pid)
+{
+    int p[2], st;
+    pid_t c;
+    struct flock r = {0};
+
+    if (pipe(p) < 0)
+        return -1;
+    c = fork();
+    if (c == 0) {
+        int fd = open(mp("lk2"), O_RDWR);
+        struct flock q = {
+            .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = start};
+
+        if (fd < 0 || fcntl(fd, F_GETLK, &q) < 0)
+            _exit(1);
+        (void)!write(p[1], &q, sizeof(q));
+        _exit(0);
+    }
+    close(p[1]);
+    if (read(p[0], &r, sizeof(r)) != sizeof(r))
+        r.l_type = -1;
+    close(p[0]);
+    waitpid(c, &st, 0);
+    *pid = r.l_pid;
+    return r.l_type;
+}
+
+static void test_lock_owner(void)
+{
+    int fd1 = open(mp("lk2"), O_RDWR | O_CREAT, 0644);
+    int fd2 = open(mp("lk2"), O_RDONLY), hfd;
+    struct flock wr = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 10};
+    struct flock rd = {
+        .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 5, .l_len = 10};
+    pid_t pid = 0;
+
+    CHECK(fd1 >= 0 && fd2 >= 0);
+    CHECK_EQ(fcntl(fd1, F_SETLK, &wr), 0);
+    CHECK_EQ(fcntl(fd2, F_SETLK, &rd), 0); /* (1): converts its own lock */
+    CHECK_EQ(child_getlk(0, &pid), F_WRLCK);
+    CHECK_EQ(pid, getpid()); /* (3) */
+    CHECK_EQ(child_getlk(7, &pid), F_RDLCK);
+    CHECK_EQ(pid, getpid());
+    /* The locks are on the host file, for host processes too. */
+    hfd = open(hp("lk2"), O_RDWR);
+    wr.l_start = 12;
+    CHECK(hfd >= 0 && fcntl(hfd, F_OFD_SETLK, &wr) < 0 && errno == EAGAIN);
+    wr.l_start = 0;
+    close(fd2); /* (2): drops the lock taken through fd1 too */
+    CHECK_EQ(child_getlk(0, &pid), F_UNLCK);
+    CHECK_EQ(fcntl(hfd, F_OFD_SETLK, &wr), 0);
+    CHECK(fcntl(fd1, F_SETLK, &wr) < 0 && errno == EAGAIN);
+    close(hfd);
+    CHECK_EQ(fcntl(fd1, F_SETLK, &wr), 0);
+    close(fd1);
+}
+
 static void test_readdir_many(void)
 {
     char name[64];
@@ -225,6 +286,7 @@ int main(void)
     RUN(test_files);
     RUN(test_rename2_xattr);
     RUN(test_locks);
+    RUN(test_lock_owner);
     RUN(test_readdir_many);
     RUN(test_big_file);
     RUN(test_exit_code);
