@@ -223,8 +223,10 @@ void fuse_reply_entry(struct fuse_req_ctx *q, const struct fs_entry *e)
     fuse_reply_ok(q, &o, sizeof(o));
 }
 
-const char *fuse_arg_str(struct fuse_req_ctx *q, size_t *pos, size_t max,
-                         int *err)
+/* The NUL-terminated string at (*pos) of 1..(max) bytes, or NULL with the
+ * errno in (*err). */
+static const char *arg_str(struct fuse_req_ctx *q, size_t *pos, size_t max,
+                           int *err)
 {
     const char *s = (const char *)q->arg + *pos;
     size_t avail = q->arglen - MIN(*pos, q->arglen);
@@ -242,17 +244,28 @@ const char *fuse_arg_str(struct fuse_req_ctx *q, size_t *pos, size_t max,
     return s;
 }
 
-const char *fuse_arg_name(struct fuse_req_ctx *q, size_t *pos, bool dots,
-                          int *err)
+const char *fuse_arg_str(struct fuse_req_ctx *q, size_t *pos, size_t max)
 {
-    const char *s = fuse_arg_str(q, pos, NAME_MAX, err);
+    int err = 0;
+    const char *s = arg_str(q, pos, max, &err);
 
     if (!s)
-        return NULL;
-    if (strchr(s, '/') || (!dots && (!strcmp(s, ".") || !strcmp(s, "..")))) {
-        *err = -EINVAL;
-        return NULL;
+        fuse_reply_err(q, err);
+    return s;
+}
+
+const char *fuse_arg_name(struct fuse_req_ctx *q, size_t *pos, bool dots)
+{
+    int err = 0;
+    const char *s = arg_str(q, pos, NAME_MAX, &err);
+
+    if (s &&
+        (strchr(s, '/') || (!dots && (!strcmp(s, ".") || !strcmp(s, ".."))))) {
+        err = -EINVAL;
+        s = NULL;
     }
+    if (!s)
+        fuse_reply_err(q, err);
     return s;
 }
 

@@ -55,13 +55,12 @@ void fuse_fill_attr(struct fuse_attr *a, const struct stat *st);
 void fuse_fill_entry(struct fuse_entry_out *o, const struct fs_entry *e);
 /* A name at (*pos) of the body: NUL-terminated inside it, 1..NAME_MAX bytes,
  * no '/'; "." and ".." only if (dots).  Advances *pos past the NUL.
- * Returns the name or NULL with *err set. */
-const char *fuse_arg_name(struct fuse_req_ctx *q, size_t *pos, bool dots,
-                          int *err);
+ * Returns the name, or NULL after replying to (q) with the error (EINVAL,
+ * ENAMETOOLONG): the handler just returns. */
+const char *fuse_arg_name(struct fuse_req_ctx *q, size_t *pos, bool dots);
 /* Like fuse_arg_name for a symlink target or xattr name: any bytes but NUL,
  * 1..(max) bytes. */
-const char *fuse_arg_str(struct fuse_req_ctx *q, size_t *pos, size_t max,
-                         int *err);
+const char *fuse_arg_str(struct fuse_req_ctx *q, size_t *pos, size_t max);
 /* True if the server is read-only (for handlers of conditional writes). */
 bool fuse_read_only(const struct fuse_req_ctx *q);
 

@@ -82,15 +82,13 @@ void fuse_do_create(struct fuse_req_ctx *q)
     struct fs_entry e = {0};
     struct fs_open o = {0};
     size_t pos = sizeof(in);
-    int err = 0, rc;
+    int rc;
     const char *name;
 
     memcpy(&in, q->arg, sizeof(in));
-    name = fuse_arg_name(q, &pos, false, &err);
-    if (!name) {
-        fuse_reply_err(q, err);
+    name = fuse_arg_name(q, &pos, false);
+    if (!name)
         return;
-    }
     if (NO_OP(q, create))
         return;
     rc = FS_OPS(q)->create(FS(q), &q->req, q->nodeid, name, in.mode, in.flags,
@@ -325,15 +323,12 @@ void fuse_do_setxattr(struct fuse_req_ctx *q)
 {
     struct fuse_setxattr_in in = {0};
     size_t pos = FUSE_COMPAT_SETXATTR_IN_SIZE;
-    int err = 0;
     const char *name;
 
     memcpy(&in, q->arg, FUSE_COMPAT_SETXATTR_IN_SIZE);
-    name = fuse_arg_str(q, &pos, XATTR_NAME_MAX, &err);
-    if (!name) {
-        fuse_reply_err(q, err);
+    name = fuse_arg_str(q, &pos, XATTR_NAME_MAX);
+    if (!name)
         return;
-    }
     if (in.size > XATTR_SIZE_MAX || in.size > q->arglen - pos) {
         fuse_reply_err(q, in.size > XATTR_SIZE_MAX ? -E2BIG : -EINVAL);
         return;
@@ -373,15 +368,12 @@ void fuse_do_getxattr(struct fuse_req_ctx *q)
 {
     struct fuse_getxattr_in in;
     size_t pos = sizeof(in);
-    int err = 0;
     const char *name;
 
     memcpy(&in, q->arg, sizeof(in));
-    name = fuse_arg_str(q, &pos, XATTR_NAME_MAX, &err);
-    if (!name) {
-        fuse_reply_err(q, err);
+    name = fuse_arg_str(q, &pos, XATTR_NAME_MAX);
+    if (!name)
         return;
-    }
     if (NO_OP(q, getxattr))
         return;
     reply_xattr(q, in.size, name);
@@ -400,13 +392,10 @@ void fuse_do_listxattr(struct fuse_req_ctx *q)
 void fuse_do_removexattr(struct fuse_req_ctx *q)
 {
     size_t pos = 0;
-    int err = 0;
-    const char *name = fuse_arg_str(q, &pos, XATTR_NAME_MAX, &err);
+    const char *name = fuse_arg_str(q, &pos, XATTR_NAME_MAX);
 
-    if (!name) {
-        fuse_reply_err(q, err);
+    if (!name)
         return;
-    }
     if (NO_OP(q, removexattr))
         return;
     fuse_reply_err(q, FS_OPS(q)->removexattr(FS(q), &q->req, q->nodeid, name));

@@ -39,14 +39,10 @@ void fuse_do_lookup(struct fuse_req_ctx *q)
 {
     struct fs_entry e = {0};
     size_t pos = 0;
-    int err = 0;
-    const char *name = fuse_arg_name(q, &pos, true, &err);
+    const char *name = fuse_arg_name(q, &pos, true);
 
-    if (!name || NO_OP(q, lookup)) {
-        if (!name)
-            fuse_reply_err(q, err);
+    if (!name || NO_OP(q, lookup))
         return;
-    }
     reply_entry_rc(q, FS_OPS(q)->lookup(FS(q), &q->req, q->nodeid, name, &e),
                    &e);
 }
@@ -153,15 +149,11 @@ void fuse_do_symlink(struct fuse_req_ctx *q)
 {
     struct fs_entry e = {0};
     size_t pos = 0;
-    int err = 0;
-    const char *name = fuse_arg_name(q, &pos, false, &err);
-    const char *target =
-        name ? fuse_arg_str(q, &pos, PATH_MAX - 1, &err) : NULL;
+    const char *name = fuse_arg_name(q, &pos, false);
+    const char *target = name ? fuse_arg_str(q, &pos, PATH_MAX - 1) : NULL;
 
-    if (!target) {
-        fuse_reply_err(q, err);
+    if (!target)
         return;
-    }
     if (NO_OP(q, symlink))
         return;
     reply_entry_rc(
@@ -173,15 +165,12 @@ void fuse_do_mknod(struct fuse_req_ctx *q)
     struct fuse_mknod_in in;
     struct fs_entry e = {0};
     size_t pos = sizeof(in);
-    int err = 0;
     const char *name;
 
     memcpy(&in, q->arg, sizeof(in));
-    name = fuse_arg_name(q, &pos, false, &err);
-    if (!name) {
-        fuse_reply_err(q, err);
+    name = fuse_arg_name(q, &pos, false);
+    if (!name)
         return;
-    }
     if (NO_OP(q, mknod))
         return;
     reply_entry_rc(
@@ -195,15 +184,12 @@ void fuse_do_mkdir(struct fuse_req_ctx *q)
     struct fuse_mkdir_in in;
     struct fs_entry e = {0};
     size_t pos = sizeof(in);
-    int err = 0;
     const char *name;
 
     memcpy(&in, q->arg, sizeof(in));
-    name = fuse_arg_name(q, &pos, false, &err);
-    if (!name) {
-        fuse_reply_err(q, err);
+    name = fuse_arg_name(q, &pos, false);
+    if (!name)
         return;
-    }
     if (NO_OP(q, mkdir))
         return;
     reply_entry_rc(
@@ -213,13 +199,11 @@ void fuse_do_mkdir(struct fuse_req_ctx *q)
 static void do_remove(struct fuse_req_ctx *q, bool dir)
 {
     size_t pos = 0;
-    int err = 0, rc;
-    const char *name = fuse_arg_name(q, &pos, false, &err);
+    int rc;
+    const char *name = fuse_arg_name(q, &pos, false);
 
-    if (!name) {
-        fuse_reply_err(q, err);
+    if (!name)
         return;
-    }
     if (dir ? NO_OP(q, rmdir) : NO_OP(q, unlink))
         return;
     rc = dir ? FS_OPS(q)->rmdir(FS(q), &q->req, q->nodeid, name)
@@ -240,14 +224,11 @@ void fuse_do_rmdir(struct fuse_req_ctx *q)
 static void do_rename_common(struct fuse_req_ctx *q, size_t pos,
                              uint64_t newdir, uint32_t flags)
 {
-    int err = 0;
-    const char *name = fuse_arg_name(q, &pos, false, &err);
-    const char *newname = name ? fuse_arg_name(q, &pos, false, &err) : NULL;
+    const char *name = fuse_arg_name(q, &pos, false);
+    const char *newname = name ? fuse_arg_name(q, &pos, false) : NULL;
 
-    if (!newname) {
-        fuse_reply_err(q, err);
+    if (!newname)
         return;
-    }
     if (flags &
         ~(uint32_t)(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) {
         fuse_reply_err(q, -EINVAL);
@@ -280,15 +261,12 @@ void fuse_do_link(struct fuse_req_ctx *q)
     struct fuse_link_in in;
     struct fs_entry e = {0};
     size_t pos = sizeof(in);
-    int err = 0;
     const char *name;
 
     memcpy(&in, q->arg, sizeof(in));
-    name = fuse_arg_name(q, &pos, false, &err);
-    if (!name) {
-        fuse_reply_err(q, err);
+    name = fuse_arg_name(q, &pos, false);
+    if (!name)
         return;
-    }
     if (NO_OP(q, link))
         return;
     reply_entry_rc(
