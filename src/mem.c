@@ -200,3 +200,28 @@ uint64_t gm_end(const struct guest_mem *gm)
     r = &gm->regions[gm->nr_regions - 1];
     return r->gpa + r->size;
 }
+
+int64_t gm_discard(const struct guest_mem *gm, void *host, uint64_t len)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)host, end, lo, hi;
+
+    if (add_overflow(start, len, &end))
+        return 0;
+    for (unsigned int i = 0; i < gm->nr_regions; i++) {
+        const struct gm_region *r = &gm->regions[i];
+        uintptr_t base = (uintptr_t)r->host;
+
+        /* base + size cannot overflow: the mapping exists. */
+        if (!r->owned || start < base || end > base + r->size)
+            continue;
+        lo = ALIGN_UP(start, page);
+        hi = ALIGN_DOWN(end, page);
+        if (lo >= hi)
+            return 0;
+        if (madvise((void *)lo, hi - lo, MADV_DONTNEED) < 0)
+            return -errno;
+        return (int64_t)(hi - lo);
+    }
+    return 0;
+}

@@ -86,6 +86,16 @@ int gm_read(const struct guest_mem *gm, uint64_t gpa, void *dst, size_t len);
 int gm_write(const struct guest_mem *gm, uint64_t gpa, const void *src,
              size_t len);
 
+/*
+ * Give the whole host pages inside [host, host+len) back to the host kernel
+ * (madvise MADV_DONTNEED: RAM is private anonymous memory, so the guest reads
+ * zeroes there next time).  The range must lie inside one region that
+ * gm_map_anon() created; other regions (the kernel bundle, caller mappings)
+ * and partial pages at either end are left alone.  Returns the bytes given
+ * back (0 if none) or -errno from madvise().  Any thread.
+ */
+int64_t gm_discard(const struct guest_mem *gm, void *host, uint64_t len);
+
 /* One past the highest guest physical address backed by a region (0 if none).
  */
 uint64_t gm_end(const struct guest_mem *gm);

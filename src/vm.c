@@ -26,6 +26,7 @@
 #include "fuse/passthrough.h"
 #include "fuse/server.h"
 #include "fuse/virtual.h"
+#include "virtio/balloon.h"
 #include "virtio/console.h"
 #include "virtio/fs.h"
 #include "virtio/mmio.h"
@@ -420,9 +421,13 @@ static int vm_add_fs(struct vm *vm, const struct vm_fs *f)
 /* virtio devices in upstream's attach order (§3.8). */
 static int vm_create_virtio(struct vm *vm)
 {
-    struct virtio_dev *rng;
-    int rc = rng_create(&vm->gm, &rng);
+    struct virtio_dev *balloon, *rng;
+    int rc = balloon_create(&vm->gm, &balloon);
 
+    if (rc == 0)
+        rc = vm_add_virtio(vm, balloon, &vm->loop);
+    if (rc == 0)
+        rc = rng_create(&vm->gm, &rng);
     if (rc == 0)
         rc = vm_add_virtio(vm, rng, &vm->loop);
     if (rc == 0)
