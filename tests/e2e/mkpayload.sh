@@ -2,9 +2,10 @@
 # mkpayload.sh BUILD_DIR OUT_DIR [e2e|demo]: assemble the end-to-end payload
 # from a build tree.  OUT_DIR/run is what tests/e2e/testhost.sh runs inside
 # the test host (or what e2e.sh runs directly on a hardware-KVM machine):
-#   bin/      ckrun, e2e-client, libkrun.so.1, libkrunfw.so.5 (ckrun and
-#             e2e-client find the library through RUNPATH $ORIGIN, the
-#             library finds libkrunfw.so.5 beside itself)
+#   bin/      ckrun, e2e-client, crun-replay, libkrun.so.1, libkrunfw.so.5
+#             (ckrun and e2e-client find the library through RUNPATH
+#             $ORIGIN, crun-replay dlopen()s it there, the library finds
+#             libkrunfw.so.5 beside itself)
 #   rootfs/   the busybox test root (BUILD_DIR/rootfs), never written: the
 #             runner copies it into a scratch directory for each use
 #   configs/  .krun_config.json variants (OCI, Docker, lower-case nested)
@@ -16,7 +17,7 @@ mode=${3:-e2e}
 here=$(cd "$(dirname "$0")" && pwd)
 
 need=("$b/ckrun" "$b/libkrun.so.1" "$b/libkrunfw.so.5" "$b/rootfs/bin/busybox")
-[ "$mode" = demo ] || need+=("$b/tests/e2e/e2e-client")
+[ "$mode" = demo ] || need+=("$b/tests/e2e/e2e-client" "$b/tests/e2e/crun-replay")
 for f in "${need[@]}"; do
 	[ -e "$f" ] || { echo "mkpayload: $f missing (make B=$b first)" >&2; exit 1; }
 done
@@ -30,6 +31,7 @@ if [ "$mode" = demo ]; then
 	install -m 0755 "$here/demo-run" "$out/run"
 else
 	cp "$b/tests/e2e/e2e-client" "$out/bin/e2e-client"
+	cp "$b/tests/e2e/crun-replay" "$out/bin/crun-replay"
 	cp -r "$here/configs" "$out/configs"
 	install -m 0755 "$here/run" "$out/run"
 fi
