@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "Usage: ckrun-fuse [-o ro] [-t THREADS] [-v] SHARE_DIR MOUNTPOINT\n"
             "Serve SHARE_DIR at MOUNTPOINT through ckrun's FUSE server\n"
             "(the virtio-fs server of libkrun), over /dev/fuse.\n\n"
-            "  -o ro        read-only share: changes fail with EROFS\n"
+            "  -o ro        read-only share and mount: changes fail with EROFS\n"
             "  -t THREADS   worker threads (default 4)\n"
             "  -v           log debug messages to stderr\n"
             "  -h, --help   this text\n\n"
@@ -67,7 +67,10 @@ static int do_mount(int fd, const char *mp, bool ro)
              "fd=%d,rootmode=40000,user_id=0,group_id=0,"
              "default_permissions,allow_other",
              fd);
-    if (mount("ckrun", mp, "fuse.ckrun", MS_NOSUID | MS_NODEV, opts) < 0)
+    /* MS_RDONLY as well as the server's EROFS: then access(W_OK), statvfs
+     * (ST_RDONLY) and the kernel's own checks say read-only too. */
+    if (mount("ckrun", mp, "fuse.ckrun",
+              MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0), opts) < 0)
         return -errno;
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -250,13 +251,18 @@ static void test_read_only(void)
 {
     struct ftmount ro = {0};
     char p[256], buf[256];
+    struct statvfs sv;
 
     ft_scratch(&ro);
     snprintf(p, sizeof(p), "%s/file", ro.share);
     ft_write(p, "data");
     if (!CHECK(ft_mount(&ro, "ro", 0)))
         return;
+    /* The mount itself is read-only (MS_RDONLY), not only the server. */
+    CHECK(statvfs(ro.mnt, &sv) == 0 && (sv.f_flag & ST_RDONLY));
     snprintf(p, sizeof(p), "%s/file", ro.mnt);
+    CHECK(access(p, W_OK) < 0 && errno == EROFS);
+    CHECK_EQ(access(p, R_OK), 0);
     CHECK_EQ(ft_read(p, buf, sizeof(buf)), 4);
     CHECK_EQ(ft_write(p, "x"), -EROFS);
     CHECK(truncate(p, 0) < 0 && errno == EROFS);
