@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -169,4 +170,25 @@ int kvm_irq_line(struct kvm *k, uint32_t irq, int level)
     struct kvm_irq_level r = {.irq = irq, .level = (uint32_t)level};
 
     return ioctl(k->vmfd, KVM_IRQ_LINE, &r) < 0 ? -errno : 0;
+}
+
+static bool kvm_module_loaded(const char *sysmodule, const char *name)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", sysmodule, name);
+    return access(path, F_OK) == 0;
+}
+
+const char *kvm_host_hint(const char *sysmodule)
+{
+    if (!kvm_module_loaded(sysmodule, "kvm_pvm") ||
+        kvm_module_loaded(sysmodule, "kvm_intel") ||
+        kvm_module_loaded(sysmodule, "kvm_amd"))
+        return NULL;
+    return "this host's /dev/kvm is the kvm_pvm module (PVM) and neither "
+           "kvm_intel nor kvm_amd is loaded: PVM runs only guest kernels built "
+           "for PVM, not ckrun's Linux guest; run ckrun on a host with "
+           "hardware virtualization (kvm_intel or kvm_amd; in a cloud VM, "
+           "enable nested virtualization)";
 }

@@ -49,4 +49,14 @@ int kvm_ioeventfd(struct kvm *k, int efd, uint64_t addr, uint32_t len,
  * Any thread. */
 int kvm_irq_line(struct kvm *k, uint32_t irq, int level);
 
+/*
+ * Why this host's KVM may be unable to run the guest, for the log after an
+ * emulation failure or a failed entry: a sentence naming the loaded KVM
+ * module and what to do, or NULL when nothing is known to be wrong.  Today:
+ * kvm_pvm (PVM, a software hypervisor) without kvm_intel/kvm_amd runs only
+ * guests built for PVM, not libkrunfw's Linux.  (sysmodule) is the
+ * /sys/module directory to look in (tests pass their own).  Any thread.
+ */
+const char *kvm_host_hint(const char *sysmodule);
+
 #endif /* KRUN_KVM_KVM_H */

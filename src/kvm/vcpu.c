@@ -30,10 +30,13 @@ static void vcpu_kick_handler(int sig)
 }
 
 static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
+static const char *host_hint; /* kvm_host_hint(), set once */
 
 static void vcpu_install_kick_handler(void)
 {
     struct sigaction sa = {.sa_handler = vcpu_kick_handler};
+
+    host_hint = kvm_host_hint("/sys/module");
 
     sigemptyset(&sa.sa_mask);
     sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
@@ -62,6 +65,16 @@ int vcpu_create(struct vcpu *v, struct kvm *k, unsigned int index)
         return rc;
     }
     return 0;
+}
+
+/* Once per process: what the host's KVM module cannot do, if known.  Looked
+ * up before the vCPUs start (the vCPU sandbox has no access()). */
+static void vcpu_log_host_hint(void)
+{
+    static bool said;
+
+    if (host_hint && !__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+        log_error("%s", host_hint);
 }
 
 static void vcpu_log_state(struct vcpu *v)
@@ -143,6 +156,7 @@ static int vcpu_handle_exit(struct vcpu *v)
         log_error(
             "vCPU %u: VM entry failed, hardware reason %#llx", v->index,
             (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        vcpu_log_host_hint();
         break;
     case KVM_EXIT_INTERNAL_ERROR:
         log_error("vCPU %u: KVM internal error, suberror %u%s", v->index,
@@ -150,6 +164,7 @@ static int vcpu_handle_exit(struct vcpu *v)
                   run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
                       ? " (instruction emulation failed)"
                       : "");
+        vcpu_log_host_hint();
         break;
     default:
         log_error("vCPU %u: unhandled exit reason %u", v->index,

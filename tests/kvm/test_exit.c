@@ -7,6 +7,7 @@
  * fail krun_start_enter cleanly.
  */
 #include "guest_run.h"
+#include "kvm/kvm.h"
 #include "t.h"
 
 #include <elf.h>
@@ -99,6 +100,26 @@ static void expect_bad_insn(const char *insn, const char *why_hw,
     if (!CHECK(strstr(r.log, why_hw) || strstr(r.log, why_emul)))
         t_diag("log: %s", r.log);
     CHECK(strstr(r.log, "vCPU 0: rip=0x") != NULL);
+}
+
+/* On kvm_pvm (no kvm_intel/kvm_amd), an emulation failure says what the
+ * host's KVM module is and what to do, not only the registers. */
+static void test_emulation_failure_hint(void)
+{
+    struct guest_result r;
+    struct guest_opts o = {.cmdline = "test=bad_insn insn=int3",
+                           .timeout_ms = 10000};
+
+    if (!kvm_host_hint("/sys/module")) {
+        t_diag("skip: the host's KVM module runs Linux guests");
+        return;
+    }
+    CHECK(guest_run(&o, &r) == 0 && !r.timed_out);
+    CHECK_EQ(r.status, 1);
+    CHECK(strstr(r.log, "instruction emulation failed") != NULL);
+    if (!CHECK(strstr(r.log, "/dev/kvm is the kvm_pvm module") &&
+               strstr(r.log, "kvm_intel or kvm_amd")))
+        t_diag("log: %s", r.log);
 }
 
 static void test_bad_instructions(void)
@@ -216,6 +237,7 @@ int main(void)
     RUN(test_triple_fault_is_an_error);
     RUN(test_chosen_status);
     RUN(test_bad_instructions);
+    RUN(test_emulation_failure_hint);
     RUN(test_smp_boots);
     RUN(test_bad_kernels);
     return t_done();
