@@ -6,8 +6,12 @@ KERNEL_INPUTS := kernel/config.fragment kernel/build.sh kernel/checkconfig.sh \
 	kernel/fetch-source.sh kernel/source.conf $(wildcard kernel/patches/*.patch)
 
 # build.sh serves a cached vmlinux when one was built from the same inputs.
+# Builds from several clones share the cache's work directory: one at a time
+# (flock on the cache directory's lock file; a later one then hits the cache).
+KERNEL_CACHE ?= $(or $(CKRUN_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ckrun)
 $(KDIR)/vmlinux: $(KERNEL_INPUTS)
-	kernel/build.sh $(KDIR)
+	@mkdir -p $(KERNEL_CACHE)
+	flock $(KERNEL_CACHE)/kernel-build.lock kernel/build.sh $(KDIR)
 
 $(B)/tools/flatten: kernel/flatten.c
 	@mkdir -p $(@D)
