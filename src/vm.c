@@ -9,6 +9,7 @@
 #include "bus.h"
 #include "cmdline.h"
 #include "config.h"
+#include "drain.h"
 #include "evloop.h"
 #include "fwlib.h"
 #include "kvm/kvm.h"
@@ -43,6 +44,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define VM_STATUS_NONE (-1)
@@ -114,9 +116,34 @@ static void vm_guest_reset(void *opaque)
     vm_request_exit(opaque);
 }
 
+/* Stop the vCPUs and wait (at most 1 s) for their threads: from then on the
+ * guest no longer changes its rings, so the drain sees all it wrote. */
+static void vm_stop_vcpus(struct vm *vm)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        vcpu_kick(&vm->vcpus[i]);
+    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+        if (vm->vcpus[i].started &&
+            pthread_timedjoin_np(vm->vcpus[i].thread, NULL, &until) == 0)
+            vm->vcpus[i].started = false;
+}
+
+/* Guest output the devices still hold goes out before we leave (drain.h). */
+static void vm_drain_output(struct vm *vm)
+{
+    for (unsigned int i = 0; i < vm->nr_virtio; i++)
+        if (vm->virtio[i]->ops->device_id == VIRTIO_ID_CONSOLE)
+            console_drain(vm->virtio[i], DRAIN_STALL_MS);
+}
+
 /*
  * The VM is over: pick the status (the workload's as init reported it, else
- * the first stopped vCPU's, else 0: §3.9), restore the terminal and leave.
+ * the first stopped vCPU's, else 0: §3.9), stop the vCPUs, write out the
+ * guest's pending console output, restore the terminal and leave.
  * _exit, not exit: no atexit handlers, no stdio flush of the caller's buffers,
  * as upstream.  The kernel tears the VM down.
  */
@@ -130,9 +157,9 @@ static void vm_exit(struct ev_source *src, uint32_t events)
     else if (status == VM_STATUS_NONE)
         status = 0;
     log_debug("VM exit, status %d", status);
+    vm_stop_vcpus(vm);
+    vm_drain_output(vm);
     term_restore_all();
-    for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-        vcpu_kick(&vm->vcpus[i]);
     _exit(status);
 }
 

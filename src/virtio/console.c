@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "drain.h"
 #include "evloop.h"
 #include "iov.h"
 #include "log.h"
@@ -297,6 +298,13 @@ static void port_input_ready(struct ev_source *src, uint32_t events)
 
 /* ---- guest -> host ------------------------------------------------------ */
 
+static void port_log_line(struct port *p)
+{
+    p->line[p->line_len] = '\0';
+    log_info("guest: %s", p->line);
+    p->line_len = 0;
+}
+
 /* Console text when stdout is not a terminal: one log record per line. */
 static void port_log(struct port *p, const uint8_t *buf, size_t len)
 {
@@ -305,11 +313,8 @@ static void port_log(struct port *p, const uint8_t *buf, size_t len)
 
         if (!eol && buf[i] != '\r')
             p->line[p->line_len++] = (char)buf[i];
-        if (eol || p->line_len == sizeof(p->line) - 1) {
-            p->line[p->line_len] = '\0';
-            log_info("guest: %s", p->line);
-            p->line_len = 0;
-        }
+        if (eol || p->line_len == sizeof(p->line) - 1)
+            port_log_line(p);
     }
 }
 
@@ -360,6 +365,69 @@ static void port_tx(struct port *p, struct virtq *vq)
         virtio_dev_fail(&p->con->vdev, "malformed tx request");
     virtq_notify(vq);
     watch(p, &p->out_src, &p->out_watched, EPOLLOUT, p->tx_busy);
+}
+
+/* Write what is left of tx_req for the exit path; returns bytes dropped. */
+static size_t port_drain_req(struct port *p, struct drain *d)
+{
+    size_t dropped = 0;
+    void *buf;
+    size_t n;
+
+    while ((n = iov_peek(&p->tx_it, &buf, SIZE_MAX)) > 0) {
+        if (p->cfg.out_to_log)
+            port_log(p, buf, n);
+        else if (p->cfg.out_fd >= 0)
+            dropped += n - drain_write(d, p->cfg.out_fd, buf, n);
+        iov_skip(&p->tx_it, n);
+    }
+    return dropped;
+}
+
+static size_t port_drain(struct port *p, int stall_ms)
+{
+    struct virtq *vq = &p->con->vdev.vqs[rx_queue(p->id) + 1];
+    struct drain d = {.stall_ms = stall_ms};
+    bool can_pop = live(p->con) && vq->ready;
+    size_t dropped = 0;
+
+    /* With the vCPUs stopped the ring holds at most one queue's worth; the
+     * bound keeps a guest that still runs from holding the exit up. */
+    for (unsigned int i = 0; i <= vq->size; i++) {
+        if (!p->tx_busy) {
+            if (!can_pop || virtq_pop(vq, &p->tx_req) <= 0)
+                break;
+            virtq_req_reader(&p->tx_req, &p->tx_it);
+            p->tx_busy = true;
+        }
+        dropped += port_drain_req(p, &d);
+        p->tx_busy = false;
+        virtq_push(vq, p->tx_req.head, 0);
+    }
+    if (p->line_len > 0)
+        port_log_line(p);
+    /* A reader that closed (EPIPE) did not want the rest; one that stalled
+     * lost output it may have wanted. */
+    if (dropped && d.err == ETIMEDOUT)
+        log_error("port %u: %zu bytes of guest output dropped at exit: "
+                  "the output fd took nothing for %d ms",
+                  p->id, dropped, stall_ms);
+    else if (dropped)
+        log_warn("port %u: %zu bytes of guest output dropped at exit: %s",
+                 p->id, dropped, strerror(d.err));
+    return dropped;
+}
+
+size_t console_drain(struct virtio_dev *dev, int stall_ms)
+{
+    struct console_dev *con = to_con(dev);
+    size_t dropped = 0;
+
+    pthread_mutex_lock(&dev->qlock);
+    for (unsigned int i = 0; i < con->nports; i++)
+        dropped += port_drain(&con->ports[i], stall_ms);
+    pthread_mutex_unlock(&dev->qlock);
+    return dropped;
 }
 
 static void port_output_ready(struct ev_source *src, uint32_t events)

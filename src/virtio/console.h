@@ -56,6 +56,23 @@ void console_resize(struct virtio_dev *dev, unsigned short cols,
 void console_inject(struct virtio_dev *dev, const void *buf, size_t len);
 
 /*
+ * The VM is over: write out everything the guest handed to (dev)'s ports
+ * and the host has not written yet, port by port in port order, each in
+ * the order the guest queued it: the request a full fd interrupted, then
+ * every request still on the port's transmit queue (kicked or not, at most
+ * one queue's worth), then a console line not yet ended by a newline.
+ * Waits while an fd is full; gives up on a port at a write error (EPIPE,
+ * EIO) or after (stall_ms) without progress, logging how many bytes it
+ * dropped.  Returns the number of bytes dropped.
+ *
+ * VMM loop thread (vm.c's exit path), after the vCPUs were stopped, so the
+ * rings no longer change; qlock is held throughout, which also keeps a
+ * late reset out.  The device must not be used afterwards except to
+ * destroy it.
+ */
+size_t console_drain(struct virtio_dev *dev, int stall_ms);
+
+/*
  * Fill (ports) (room for CONSOLE_MAX_PORTS) the way libkrun auto-configures a
  * console from a process's (in, out, err) fds (-1: absent): port 0 is the
  * console (its input/output are dups of in/out when they are ttys, else no

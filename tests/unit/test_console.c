@@ -1,15 +1,21 @@
 /* test_console: virtio-console multiport on fake guest memory. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <linux/virtio_console.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "drain.h"
 #include "evloop.h"
+#include "log.h"
 #include "hostsig.h"
 #include "fake_driver.h"
 #include "fake_mem.h"
@@ -81,15 +87,21 @@ static void setup(void)
     setup_with_input(-2);
 }
 
-static void teardown(void)
+/* Everything but the device (already destroyed). */
+static void teardown_rest(void)
 {
-    virtio_dev_destroy(dev);
     evloop_destroy(&loop);
     close(irqfd);
     close(out_pipe[0]);
     close(in_pipe[1]);
     close(log_pipe[0]);
     fake_mem_free(&mem);
+}
+
+static void teardown(void)
+{
+    virtio_dev_destroy(dev);
+    teardown_rest();
 }
 
 /* Guest address of a fresh 256-byte buffer for queue (q). */
@@ -380,6 +392,198 @@ static void test_hostile_control(void)
     teardown();
 }
 
+/* ---- exit drain ---------------------------------------------------------- */
+
+#define BIG0     0x200000ULL /* big tx buffers: 32 KiB each */
+#define BIG_LEN  32768u
+#define STREAM_N 32u /* buffers: a full ring */
+#define STREAM_B (STREAM_N * BIG_LEN)
+#define PIPE_B   4096u /* the host pipe's capacity */
+
+/* Byte (i) of the guest's output stream: not periodic in 256 or in any
+ * buffer size, so a lost, repeated or reordered chunk shows. */
+static uint8_t stream_byte(uint64_t i)
+{
+    return (uint8_t)(i * 7 + i / 251 + i / 65521);
+}
+
+/* Post buffer (n) of the stream on port 1's tx queue (5). */
+static void post_stream_buf(unsigned int n)
+{
+    uint16_t d = next_desc[5]++ % 32;
+    uint64_t gpa = BIG0 + (uint64_t)d * BIG_LEN;
+    uint8_t *b = fake_mem_at(&mem, gpa);
+
+    for (uint32_t i = 0; i < BIG_LEN; i++)
+        b[i] = stream_byte((uint64_t)n * BIG_LEN + i);
+    fake_vq_desc(&fq[5], d, gpa, BIG_LEN, 0, 0);
+    fake_vq_publish(&fq[5], d);
+}
+
+/*
+ * What the device holds when the VM ends: port 1's pipe shrunk to one page;
+ * the guest queued 24 buffers and kicked (the device wrote one page of the
+ * first and waits for EPOLLOUT), then queued 8 more and stopped before its
+ * kick was served.
+ */
+static void queue_stream_at_exit(void)
+{
+    CHECK_EQ(fcntl(out_pipe[1], F_SETPIPE_SZ, PIPE_B), (int)PIPE_B);
+    for (unsigned int i = 0; i < 24; i++)
+        post_stream_buf(i);
+    kick(5);
+    CHECK_EQ(fake_vq_used_idx(&fq[5]), 0); /* the first one is half out */
+    for (unsigned int i = 24; i < STREAM_N; i++)
+        post_stream_buf(i);
+}
+
+struct reader {
+    int fd;
+    unsigned int start_ms, chunk, pause_us;
+    uint64_t got, bad;
+};
+
+/* A slow host reader: starts late, reads little at a time, checks every
+ * byte against the stream. */
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    uint8_t buf[4096];
+    ssize_t n;
+
+    usleep(r->start_ms * 1000);
+    while ((n = read(r->fd, buf, r->chunk)) > 0) {
+        for (ssize_t i = 0; i < n; i++, r->got++)
+            r->bad += buf[i] != stream_byte(r->got);
+        usleep(r->pause_us);
+    }
+    return NULL;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Log records go to a pipe; returns its read end. */
+static int capture_log(void)
+{
+    int p[2];
+
+    CHECK_EQ(pipe2(p, O_NONBLOCK), 0);
+    log_configure(LOG_WARN, p[1], false); /* the logger owns p[1] */
+    return p[0];
+}
+
+/* What was logged since capture_log(); logging goes back to stderr. */
+static void captured_log(int fd, char *buf, size_t size)
+{
+    ssize_t n = read(fd, buf, size - 1);
+
+    buf[n > 0 ? n : 0] = '\0';
+    log_configure(LOG_ERROR, -1, false);
+    close(fd);
+}
+
+/* The VM ends with output queued and a slow reader: every byte arrives, in
+ * order, and the ring gives every buffer back.  Before the exit drain the
+ * reader got 4096 of 1048576 bytes. */
+static void test_drain_slow_reader(void)
+{
+    struct reader r = {.start_ms = 300, .chunk = 1000, .pause_us = 100};
+    pthread_t th;
+
+    setup();
+    r.fd = out_pipe[0];
+    queue_stream_at_exit();
+    CHECK_EQ(pthread_create(&th, NULL, reader_main, &r), 0);
+    CHECK_EQ(console_drain(dev, 2000), 0);
+    CHECK_EQ(fake_vq_used_idx(&fq[5]), STREAM_N);
+    virtio_dev_destroy(dev); /* closes the write end: EOF */
+    pthread_join(th, NULL);
+    CHECK_EQ(r.got, STREAM_B);
+    CHECK_EQ(r.bad, 0);
+    teardown_rest();
+}
+
+/* The reader goes away: the drain stops at EPIPE at once and says how much
+ * it dropped. */
+static void test_drain_epipe(void)
+{
+    uint64_t dropped = STREAM_B - PIPE_B;
+    char log[512], want[128];
+    int64_t t0;
+    int lfd;
+
+    signal(SIGPIPE, SIG_IGN); /* as hostsig does in the VMM */
+    setup();
+    queue_stream_at_exit();
+    close(out_pipe[0]);
+    out_pipe[0] = open("/dev/null", O_RDONLY); /* for teardown */
+    lfd = capture_log();
+    t0 = mono_ms();
+    CHECK_EQ(console_drain(dev, 2000), dropped);
+    CHECK(mono_ms() - t0 < 1000);
+    CHECK_EQ(fake_vq_used_idx(&fq[5]), STREAM_N);
+    captured_log(lfd, log, sizeof(log));
+    snprintf(want, sizeof(want),
+             "port 1: %" PRIu64 " bytes of guest output dropped at exit: %s",
+             dropped, strerror(EPIPE));
+    CHECK(strstr(log, want) != NULL);
+    teardown();
+    signal(SIGPIPE, SIG_DFL);
+}
+
+/* A reader that never reads (nor closes): the drain gives up after the
+ * stall timeout, not before, and says so. */
+static void test_drain_stalled_reader(void)
+{
+    uint64_t dropped = STREAM_B - PIPE_B;
+    char log[512], want[160];
+    int64_t t;
+    int lfd;
+
+    setup();
+    queue_stream_at_exit();
+    lfd = capture_log();
+    t = mono_ms();
+    CHECK_EQ(console_drain(dev, 200), dropped);
+    t = mono_ms() - t;
+    CHECK(t >= 200 && t < 1500);
+    captured_log(lfd, log, sizeof(log));
+    snprintf(want, sizeof(want),
+             "port 1: %" PRIu64 " bytes of guest output dropped at exit: "
+             "the output fd took nothing for 200 ms",
+             dropped);
+    CHECK(strstr(log, want) != NULL);
+    teardown();
+}
+
+/* A reader that reads slower than the stall timeout between reads is not
+ * cut off while it keeps taking bytes: the timeout is per stall, not for
+ * the whole drain (16 reads 50 ms apart, stall timeout 120 ms). */
+static void test_drain_timeout_is_per_stall(void)
+{
+    struct reader r = {.start_ms = 50, .chunk = 4096, .pause_us = 50000};
+    pthread_t th;
+
+    setup();
+    CHECK_EQ(fcntl(out_pipe[1], F_SETPIPE_SZ, PIPE_B), (int)PIPE_B);
+    r.fd = out_pipe[0];
+    for (unsigned int i = 0; i < 2; i++) /* 64 KiB: 16 pipefuls */
+        post_stream_buf(i);
+    CHECK_EQ(pthread_create(&th, NULL, reader_main, &r), 0);
+    CHECK_EQ(console_drain(dev, 120), 0);
+    virtio_dev_destroy(dev);
+    pthread_join(th, NULL);
+    CHECK_EQ(r.got, 2 * BIG_LEN);
+    CHECK_EQ(r.bad, 0);
+    teardown_rest();
+}
+
 int main(void)
 {
     RUN(test_port_discovery);
@@ -389,5 +593,9 @@ int main(void)
     RUN(test_sigint_forwarded);
     RUN(test_console_port_to_log);
     RUN(test_hostile_control);
+    RUN(test_drain_slow_reader);
+    RUN(test_drain_epipe);
+    RUN(test_drain_stalled_reader);
+    RUN(test_drain_timeout_is_per_stall);
     return t_done();
 }
