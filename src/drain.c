@@ -1,11 +1,15 @@
 /* drain.c: blocking writes with a stall timeout for the exit path. */
+#define LOG_TAG "exit"
 #include "drain.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "log.h"
 
 static int64_t now_ms(void)
 {
@@ -44,4 +48,15 @@ size_t drain_write(struct drain *d, int fd, const void *buf, size_t len)
             d->err = ETIMEDOUT;
     }
     return done;
+}
+
+void drain_report(const struct drain *d, const char *who, size_t dropped)
+{
+    if (dropped && d->err == ETIMEDOUT)
+        log_error("%s: %zu bytes of guest output dropped at exit: the output "
+                  "fd took nothing for %d ms",
+                  who, dropped, d->stall_ms);
+    else if (dropped)
+        log_warn("%s: %zu bytes of guest output dropped at exit: %s", who,
+                 dropped, strerror(d->err));
 }

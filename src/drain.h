@@ -31,4 +31,12 @@ struct drain {
  */
 size_t drain_write(struct drain *d, int fd, const void *buf, size_t len);
 
+/*
+ * Log that (dropped) bytes of (who)'s output ("console port 1", ...) were
+ * lost at exit and why (d->err): an error after a stall (the reader may have
+ * wanted them), a warning after a write error (EPIPE: it did not).  Nothing
+ * if (dropped) is 0.
+ */
+void drain_report(const struct drain *d, const char *who, size_t dropped);
+
 #endif /* KRUN_DRAIN_H */

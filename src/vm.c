@@ -138,6 +138,7 @@ static void vm_drain_output(struct vm *vm)
     for (unsigned int i = 0; i < vm->nr_virtio; i++)
         if (vm->virtio[i]->ops->device_id == VIRTIO_ID_CONSOLE)
             console_drain(vm->virtio[i], DRAIN_STALL_MS);
+    legacy_drain(vm->legacy, DRAIN_STALL_MS);
 }
 
 /*

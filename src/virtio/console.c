@@ -390,6 +390,7 @@ static size_t port_drain(struct port *p, int stall_ms)
     struct drain d = {.stall_ms = stall_ms};
     bool can_pop = live(p->con) && vq->ready;
     size_t dropped = 0;
+    char who[32];
 
     /* With the vCPUs stopped the ring holds at most one queue's worth; the
      * bound keeps a guest that still runs from holding the exit up. */
@@ -406,15 +407,8 @@ static size_t port_drain(struct port *p, int stall_ms)
     }
     if (p->line_len > 0)
         port_log_line(p);
-    /* A reader that closed (EPIPE) did not want the rest; one that stalled
-     * lost output it may have wanted. */
-    if (dropped && d.err == ETIMEDOUT)
-        log_error("port %u: %zu bytes of guest output dropped at exit: "
-                  "the output fd took nothing for %d ms",
-                  p->id, dropped, stall_ms);
-    else if (dropped)
-        log_warn("port %u: %zu bytes of guest output dropped at exit: %s",
-                 p->id, dropped, strerror(d.err));
+    snprintf(who, sizeof(who), "console port %u", p->id);
+    drain_report(&d, who, dropped);
     return dropped;
 }
 

@@ -4,7 +4,6 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <linux/virtio_console.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "hostsig.h"
 #include "fake_driver.h"
 #include "fake_mem.h"
+#include "slow_reader.h"
 #include "t.h"
 #include "virtio/console.h"
 #include "virtio/mmio.h"
@@ -437,29 +437,6 @@ static void queue_stream_at_exit(void)
         post_stream_buf(i);
 }
 
-struct reader {
-    int fd;
-    unsigned int start_ms, chunk, pause_us;
-    uint64_t got, bad;
-};
-
-/* A slow host reader: starts late, reads little at a time, checks every
- * byte against the stream. */
-static void *reader_main(void *arg)
-{
-    struct reader *r = arg;
-    uint8_t buf[4096];
-    ssize_t n;
-
-    usleep(r->start_ms * 1000);
-    while ((n = read(r->fd, buf, r->chunk)) > 0) {
-        for (ssize_t i = 0; i < n; i++, r->got++)
-            r->bad += buf[i] != stream_byte(r->got);
-        usleep(r->pause_us);
-    }
-    return NULL;
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -493,17 +470,17 @@ static void captured_log(int fd, char *buf, size_t size)
  * reader got 4096 of 1048576 bytes. */
 static void test_drain_slow_reader(void)
 {
-    struct reader r = {.start_ms = 300, .chunk = 1000, .pause_us = 100};
-    pthread_t th;
+    struct slow_reader r = {
+        .byte = stream_byte, .start_ms = 300, .chunk = 1000, .pause_us = 100};
 
     setup();
     r.fd = out_pipe[0];
     queue_stream_at_exit();
-    CHECK_EQ(pthread_create(&th, NULL, reader_main, &r), 0);
+    CHECK_EQ(slow_reader_start(&r), 0);
     CHECK_EQ(console_drain(dev, 2000), 0);
     CHECK_EQ(fake_vq_used_idx(&fq[5]), STREAM_N);
     virtio_dev_destroy(dev); /* closes the write end: EOF */
-    pthread_join(th, NULL);
+    slow_reader_join(&r);
     CHECK_EQ(r.got, STREAM_B);
     CHECK_EQ(r.bad, 0);
     teardown_rest();
@@ -567,18 +544,18 @@ static void test_drain_stalled_reader(void)
  * the whole drain (16 reads 50 ms apart, stall timeout 120 ms). */
 static void test_drain_timeout_is_per_stall(void)
 {
-    struct reader r = {.start_ms = 50, .chunk = 4096, .pause_us = 50000};
-    pthread_t th;
+    struct slow_reader r = {
+        .byte = stream_byte, .start_ms = 50, .chunk = 4096, .pause_us = 50000};
 
     setup();
     CHECK_EQ(fcntl(out_pipe[1], F_SETPIPE_SZ, PIPE_B), (int)PIPE_B);
     r.fd = out_pipe[0];
     for (unsigned int i = 0; i < 2; i++) /* 64 KiB: 16 pipefuls */
         post_stream_buf(i);
-    CHECK_EQ(pthread_create(&th, NULL, reader_main, &r), 0);
+    CHECK_EQ(slow_reader_start(&r), 0);
     CHECK_EQ(console_drain(dev, 120), 0);
     virtio_dev_destroy(dev);
-    pthread_join(th, NULL);
+    slow_reader_join(&r);
     CHECK_EQ(r.got, 2 * BIG_LEN);
     CHECK_EQ(r.bad, 0);
     teardown_rest();

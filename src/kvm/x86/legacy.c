@@ -6,6 +6,7 @@
 #define LOG_TAG "legacy"
 #include "kvm/x86/legacy.h"
 #include "bus.h"
+#include "drain.h"
 #include "evloop.h"
 #include "kvm/kvm.h"
 #include "kvm/x86/layout.h"
@@ -14,7 +15,9 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -53,19 +56,26 @@ enum {
 #define UART_LSR_TEMT     0x40
 #define UART_MSR_IDLE     0xb0 /* DCD | DSR | CTS */
 #define UART_FIFO         64
+#define UART_TX_BUF       4096 /* output the host fd has not taken yet */
 
 struct uart {
     struct legacy *lg;
     uint16_t port;
     uint8_t irq;
-    int in_fd, out_fd;       /* -1 when absent */
+    int in_fd, out_fd;       /* -1 when absent; out_fd is our own dup */
     struct ev_source in_src; /* input watch, owner: the VMM loop */
     bool in_watched, in_eof;
+    struct ev_source out_src; /* out_fd, watched while tx holds bytes */
     /* Registers, protected by lg->lock. */
     uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
     bool thri_pending; /* THR-empty interrupt not yet acknowledged */
     uint8_t rx[UART_FIFO];
     unsigned int rx_head, rx_len;
+    /* Transmit buffer, protected by lg->lock: the guest's bytes in order
+     * while out_fd is full.  THR reads empty while a FIFO's worth fits. */
+    bool out_watched;
+    uint8_t tx[UART_TX_BUF];
+    unsigned int tx_head, tx_len;
 };
 
 struct legacy {
@@ -89,6 +99,13 @@ static const struct {
 };
 
 /* ---- 16550 ------------------------------------------------------------ */
+
+/* The guest may write a FIFO's worth (what the 8250 driver writes per
+ * THR-empty interrupt) without overrunning the buffer. */
+static bool uart_thr_empty(const struct uart *u)
+{
+    return u->tx_len <= UART_TX_BUF - UART_FIFO;
+}
 
 static uint8_t uart_iir(const struct uart *u)
 {
@@ -126,19 +143,60 @@ static void uart_watch_input(struct uart *u, bool on)
         u->in_watched = on;
 }
 
+static void uart_watch_output(struct uart *u, bool on)
+{
+    if (u->out_watched == on)
+        return;
+    if (on ? evloop_add(u->lg->loop, &u->out_src, EPOLLOUT) == 0
+           : evloop_del(u->lg->loop, &u->out_src) == 0)
+        u->out_watched = on;
+    else
+        log_ratelimited(LOG_WARN, "serial %#x: cannot %s output fd: %m",
+                        u->port, on ? "watch" : "unwatch");
+}
+
+/* Write what the transmit buffer holds until out_fd is full (then wait for
+ * EPOLLOUT).  A write error drops the buffer: nobody can take it.  Locked. */
+static void uart_flush(struct uart *u)
+{
+    while (u->tx_len > 0) {
+        unsigned int n = MIN(u->tx_len, UART_TX_BUF - u->tx_head);
+        ssize_t done = write(u->out_fd, u->tx + u->tx_head, n);
+
+        if (done < 0 && errno == EINTR)
+            continue;
+        if (done < 0 && errno == EAGAIN)
+            break;
+        if (done < 0) {
+            log_ratelimited(LOG_WARN,
+                            "serial %#x: output: %m; %u bytes dropped", u->port,
+                            u->tx_len);
+            done = u->tx_len;
+        }
+        u->tx_head = (u->tx_head + (unsigned int)done) % UART_TX_BUF;
+        u->tx_len -= (unsigned int)done;
+    }
+    if (u->tx_len == 0)
+        u->tx_head = 0;
+    uart_watch_output(u, u->tx_len > 0);
+}
+
 static void uart_transmit(struct uart *u, uint8_t byte)
 {
     if (u->mcr & UART_MCR_LOOP) {
         if (u->rx_len < UART_FIFO)
             u->rx[(u->rx_head + u->rx_len++) % UART_FIFO] = byte;
+    } else if (u->out_fd >= 0 && u->tx_len == UART_TX_BUF) {
+        /* The guest ignored THRE (an early console times out waiting). */
+        log_ratelimited(LOG_WARN, "serial %#x: output fd full, byte dropped",
+                        u->port);
     } else if (u->out_fd >= 0) {
-        ssize_t n;
-
-        do
-            n = write(u->out_fd, &byte, 1);
-        while (n < 0 && errno == EINTR);
+        u->tx[(u->tx_head + u->tx_len++) % UART_TX_BUF] = byte;
+        if (!u->out_watched) /* else EPOLLOUT comes first */
+            uart_flush(u);
     }
-    u->thri_pending = true; /* we transmit instantly: THR is empty again */
+    /* THR-empty again at once, unless the host fd is behind. */
+    u->thri_pending = uart_thr_empty(u);
 }
 
 static uint8_t uart_read_rbr(struct uart *u)
@@ -174,7 +232,9 @@ static uint8_t uart_read(struct uart *u, unsigned int reg)
     case UART_MCR:
         return u->mcr;
     case UART_LSR:
-        return UART_LSR_THRE | UART_LSR_TEMT | (u->rx_len ? UART_LSR_DR : 0);
+        return (uart_thr_empty(u) ? UART_LSR_THRE : 0) |
+               (u->tx_len == 0 ? UART_LSR_TEMT : 0) |
+               (u->rx_len ? UART_LSR_DR : 0);
     case UART_MSR:
         return (u->mcr & UART_MCR_LOOP) ? (uint8_t)((u->mcr & 0x0f) << 4)
                                         : UART_MSR_IDLE;
@@ -199,7 +259,8 @@ static void uart_write(struct uart *u, unsigned int reg, uint8_t v)
             u->dlm = v;
         } else {
             /* Enabling THRI with an empty THR raises it (16550D). */
-            if ((v & UART_IER_THRI) && !(u->ier & UART_IER_THRI))
+            if ((v & UART_IER_THRI) && !(u->ier & UART_IER_THRI) &&
+                uart_thr_empty(u))
                 u->thri_pending = true;
             u->ier = v & 0x0f;
         }
@@ -256,6 +317,21 @@ static void uart_input_ready(struct ev_source *src, uint32_t events)
         u->rx[(u->rx_head + u->rx_len++) % UART_FIFO] = buf[i];
     if (u->rx_len == UART_FIFO)
         uart_watch_input(u, false);
+    uart_update_irq(u);
+    pthread_mutex_unlock(&u->lg->lock);
+}
+
+/* out_fd has room again (VMM loop thread). */
+static void uart_output_ready(struct ev_source *src, uint32_t events)
+{
+    struct uart *u = container_of(src, struct uart, out_src);
+    bool was_empty;
+
+    pthread_mutex_lock(&u->lg->lock);
+    was_empty = uart_thr_empty(u);
+    uart_flush(u);
+    if (!was_empty && uart_thr_empty(u))
+        u->thri_pending = true; /* THR-empty again: the driver goes on */
     uart_update_irq(u);
     pthread_mutex_unlock(&u->lg->lock);
 }
@@ -329,8 +405,17 @@ static void uart_init(struct legacy *lg, unsigned int i, int in_fd, int out_fd)
     u->port = com_ports[i].port;
     u->irq = com_ports[i].irq;
     u->in_fd = in_fd;
-    u->out_fd = out_fd;
+    /* Our own fd for the output watch: epoll takes an fd once, and the
+     * caller's may also be an input (or another UART's output). */
+    u->out_fd = out_fd >= 0 ? fcntl(out_fd, F_DUPFD_CLOEXEC, 3) : -1;
+    if (out_fd >= 0 && u->out_fd < 0)
+        log_warn("serial %#x: cannot dup output fd %d: %s; output discarded",
+                 u->port, out_fd, strerror(errno));
+    /* Never block a vCPU on a full host fd: tx[] holds the bytes. */
+    if (u->out_fd >= 0)
+        fcntl(u->out_fd, F_SETFL, fcntl(u->out_fd, F_GETFL) | O_NONBLOCK);
     u->in_src = (struct ev_source){.fd = in_fd, .fn = uart_input_ready};
+    u->out_src = (struct ev_source){.fd = u->out_fd, .fn = uart_output_ready};
     u->mcr = 0x08; /* OUT2 */
 }
 
@@ -395,9 +480,39 @@ void legacy_destroy(struct legacy *lg)
 {
     if (!lg)
         return;
-    for (unsigned int i = 0; i < ARRAY_SIZE(lg->com); i++)
+    for (unsigned int i = 0; i < ARRAY_SIZE(lg->com); i++) {
         uart_watch_input(&lg->com[i], false);
+        uart_watch_output(&lg->com[i], false);
+        if (lg->com[i].out_fd >= 0)
+            close(lg->com[i].out_fd);
+    }
     close_com_fds(&lg->cfg);
     pthread_mutex_destroy(&lg->lock);
     free(lg);
+}
+
+size_t legacy_drain(struct legacy *lg, int stall_ms)
+{
+    size_t dropped = 0;
+
+    pthread_mutex_lock(&lg->lock);
+    for (unsigned int i = 0; i < ARRAY_SIZE(lg->com); i++) {
+        struct uart *u = &lg->com[i];
+        struct drain d = {.stall_ms = stall_ms};
+        size_t lost = 0;
+        char who[32];
+
+        while (u->tx_len > 0) {
+            unsigned int n = MIN(u->tx_len, UART_TX_BUF - u->tx_head);
+
+            lost += n - drain_write(&d, u->out_fd, u->tx + u->tx_head, n);
+            u->tx_head = (u->tx_head + n) % UART_TX_BUF;
+            u->tx_len -= n;
+        }
+        snprintf(who, sizeof(who), "serial %#x", u->port);
+        drain_report(&d, who, lost);
+        dropped += lost;
+    }
+    pthread_mutex_unlock(&lg->lock);
+    return dropped;
 }

@@ -7,6 +7,7 @@
 #ifndef KRUN_KVM_X86_LEGACY_H
 #define KRUN_KVM_X86_LEGACY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct bus;
@@ -32,6 +33,15 @@ struct legacy_cfg {
  */
 int legacy_create(struct legacy **out, struct kvm *kvm, struct bus *pio,
                   struct evloop *loop, const struct legacy_cfg *cfg);
+
+/*
+ * The VM is over: write out what the UARTs still hold for their output fds
+ * (the guest's bytes the host fd was too full to take), waiting while an fd
+ * is full; gives up on a UART at a write error or after (stall_ms) without
+ * progress (drain.h), logging how many bytes it dropped.  Returns the
+ * number dropped.  VMM loop thread (vm.c's exit path), vCPUs stopped.
+ */
+size_t legacy_drain(struct legacy *lg, int stall_ms);
 
 /* Stop watching input, close the fds and free. */
 void legacy_destroy(struct legacy *lg);
