@@ -20,6 +20,9 @@ packages=(
 	qemu-system-x86 busybox-static e2fsprogs gzip
 	# make bench: bindfs is the libfuse passthrough peer of ckrun-fuse (bench/bench_fuse.sh)
 	bindfs
+	# disk images: qcow2 compressed clusters (zlib raw deflate); qemu-img and
+	# qemu-io are the oracle of the qcow2 differential tests (tests/disk/)
+	zlib1g-dev qemu-utils
 )
 
 if [ "${1:-}" = --list ]; then

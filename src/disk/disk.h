@@ -40,8 +40,8 @@ struct disk_opts {
 
 struct disk;
 
-int disk_open(const char *path, const struct disk_opts *opts,
-              struct disk **out, char *err, size_t errlen);
+int disk_open(const char *path, const struct disk_opts *opts, struct disk **out,
+              char *err, size_t errlen);
 void disk_close(struct disk *d);
 
 /* Virtual size in bytes (a multiple of 512). */
