@@ -1,7 +1,8 @@
 /*
  * console.c: virtio-console, multiport (virtio 1.2 §5.3).  Queues: port 0
  * rx/tx = 0/1, control rx/tx = 2/3, port p rx/tx = 2+2p/3+2p.  All work
- * happens on the VMM loop under the device's qlock (see virtio.h).
+ * happens on the VMM loop under the device's qlock (see virtio.h).  Every
+ * log record the guest can cause (control events, errors) is rate-limited.
  */
 #define LOG_TAG "virtio-console"
 #include "virtio/console.h"
@@ -104,8 +105,8 @@ static void watch(struct port *p, struct ev_source *src, bool *watched,
         return;
     if (on ? evloop_add(p->con->loop, src, events)
            : evloop_del(p->con->loop, src))
-        log_warn("port %u: cannot %s fd %d", p->id, on ? "watch" : "unwatch",
-                 src->fd);
+        log_ratelimited(LOG_WARN, "port %u: cannot %s fd %d", p->id,
+                        on ? "watch" : "unwatch", src->fd);
     else
         *watched = on;
 }
@@ -145,8 +146,9 @@ static void ctrl_flush(struct console_dev *con)
         virtq_req_writer(&con->req, &w);
         n = iov_write(&w, &m->hdr, sizeof(m->hdr));
         n += iov_write(&w, m->payload, m->len);
-        log_debug("to driver: event %u port %u value %u", le16toh(m->hdr.event),
-                  le32toh(m->hdr.id), le16toh(m->hdr.value));
+        log_ratelimited(LOG_DEBUG, "to driver: event %u port %u value %u",
+                        le16toh(m->hdr.event), le32toh(m->hdr.id),
+                        le16toh(m->hdr.value));
         virtq_push(vq, con->req.head, (uint32_t)n);
         con->pending_head = (con->pending_head + 1) % CTRL_PENDING;
         con->pending_n--;
@@ -177,10 +179,11 @@ static void ctrl_handle(struct console_dev *con, const struct ctrl_hdr *h)
     uint16_t event = le16toh(h->event), value = le16toh(h->value);
     struct port *p = id < con->nports ? &con->ports[id] : NULL;
 
-    log_debug("driver: event %u port %u value %u", event, id, value);
+    log_ratelimited(LOG_DEBUG, "driver: event %u port %u value %u", event, id,
+                    value);
     if (event == VIRTIO_CONSOLE_DEVICE_READY) {
         if (value != 1)
-            log_warn("driver failed to initialise");
+            log_ratelimited(LOG_WARN, "driver failed to initialise");
         for (unsigned int i = 0; value == 1 && i < con->nports; i++)
             ctrl_queue(con, i, VIRTIO_CONSOLE_PORT_ADD, 0, NULL, 0);
     } else if (!p) {
@@ -190,7 +193,7 @@ static void ctrl_handle(struct console_dev *con, const struct ctrl_hdr *h)
         if (value == 1)
             ctrl_port_ready(con, p);
         else
-            log_warn("driver could not add port %u", id);
+            log_ratelimited(LOG_WARN, "driver could not add port %u", id);
     } else if (event == VIRTIO_CONSOLE_PORT_OPEN) {
         p->guest_open = value != 0;
         /* An output-only port (no input fd) never reports EOF: PORT_OPEN 0
@@ -305,7 +308,9 @@ static void port_log_line(struct port *p)
     p->line_len = 0;
 }
 
-/* Console text when stdout is not a terminal: one log record per line. */
+/* Console text when stdout is not a terminal: one log record per line.  Not
+ * rate-limited: this is the guest's console output itself (its boot log),
+ * which the host asked for by not giving the console a terminal. */
 static void port_log(struct port *p, const uint8_t *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) {

@@ -445,14 +445,20 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Log records go to a pipe; returns its read end. */
-static int capture_log(void)
+/* Log records at (level) go to a 1 MiB pipe; returns its read end. */
+static int capture_log_at(enum log_level level)
 {
     int p[2];
 
     CHECK_EQ(pipe2(p, O_NONBLOCK), 0);
-    log_configure(LOG_WARN, p[1], false); /* the logger owns p[1] */
+    CHECK(fcntl(p[1], F_SETPIPE_SZ, 1 << 20) >= (1 << 20));
+    log_configure(level, p[1], false); /* the logger owns p[1] */
     return p[0];
+}
+
+static int capture_log(void)
+{
+    return capture_log_at(LOG_WARN);
 }
 
 /* What was logged since capture_log(); logging goes back to stderr. */
@@ -477,7 +483,7 @@ static void test_drain_slow_reader(void)
     r.fd = out_pipe[0];
     queue_stream_at_exit();
     CHECK_EQ(slow_reader_start(&r), 0);
-    CHECK_EQ(console_drain(dev, 2000), 0);
+    CHECK_EQ(console_drain(dev, 5000), 0);
     CHECK_EQ(fake_vq_used_idx(&fq[5]), STREAM_N);
     virtio_dev_destroy(dev); /* closes the write end: EOF */
     slow_reader_join(&r);
@@ -539,13 +545,13 @@ static void test_drain_stalled_reader(void)
     teardown();
 }
 
-/* A reader that reads slower than the stall timeout between reads is not
- * cut off while it keeps taking bytes: the timeout is per stall, not for
- * the whole drain (16 reads 50 ms apart, stall timeout 120 ms). */
+/* A reader that keeps reading but takes longer in all than the stall
+ * timeout is not cut off: the timeout is per stall, not for the whole drain
+ * (16 reads 150 ms apart, 2.4 s in all, stall timeout 1 s). */
 static void test_drain_timeout_is_per_stall(void)
 {
     struct slow_reader r = {
-        .byte = stream_byte, .start_ms = 50, .chunk = 4096, .pause_us = 50000};
+        .byte = stream_byte, .start_ms = 50, .chunk = 4096, .pause_us = 150000};
 
     setup();
     CHECK_EQ(fcntl(out_pipe[1], F_SETPIPE_SZ, PIPE_B), (int)PIPE_B);
@@ -553,12 +559,37 @@ static void test_drain_timeout_is_per_stall(void)
     for (unsigned int i = 0; i < 2; i++) /* 64 KiB: 16 pipefuls */
         post_stream_buf(i);
     CHECK_EQ(slow_reader_start(&r), 0);
-    CHECK_EQ(console_drain(dev, 120), 0);
+    CHECK_EQ(console_drain(dev, 1000), 0);
     virtio_dev_destroy(dev);
     slow_reader_join(&r);
     CHECK_EQ(r.got, 2 * BIG_LEN);
     CHECK_EQ(r.bad, 0);
     teardown_rest();
+}
+
+/* A guest flooding the control queue with events that log (at debug level:
+ * every event; at warn: failed initialisation, failed port) gets a bounded
+ * number of records: at most 10 per call site and second.  Before, 400
+ * messages made 800 records. */
+static void test_control_logs_rate_limited(void)
+{
+    static char log[1 << 20];
+    unsigned int lines = 0;
+    int lfd;
+
+    setup();
+    lfd = capture_log_at(LOG_DEBUG);
+    for (int i = 0; i < 200; i++) {
+        send_ctrl(0, VIRTIO_CONSOLE_DEVICE_READY, 0);
+        send_ctrl(1, VIRTIO_CONSOLE_PORT_READY, 0);
+    }
+    captured_log(lfd, log, sizeof(log));
+    for (const char *c = log; (c = strchr(c, '\n')); c++)
+        lines++;
+    CHECK(lines >= 10);
+    CHECK(lines <= 3 * 2 * 10); /* 3 call sites, the run may span 2 s */
+    CHECK(!virtio_dev_failed(dev));
+    teardown();
 }
 
 int main(void)
@@ -570,6 +601,7 @@ int main(void)
     RUN(test_sigint_forwarded);
     RUN(test_console_port_to_log);
     RUN(test_hostile_control);
+    RUN(test_control_logs_rate_limited);
     RUN(test_drain_slow_reader);
     RUN(test_drain_epipe);
     RUN(test_drain_stalled_reader);

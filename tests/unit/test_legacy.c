@@ -129,7 +129,7 @@ static void test_drain_slow_reader(void)
     r.fd = out[0];
     CHECK_EQ(guest_write(0, STREAM_B), STREAM_B);
     CHECK_EQ(slow_reader_start(&r), 0);
-    CHECK_EQ(legacy_drain(lg, 2000), 0);
+    CHECK_EQ(legacy_drain(lg, 5000), 0);
     legacy_destroy(lg); /* closes the write ends: EOF */
     lg = NULL;
     slow_reader_join(&r);
