@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "Usage: ckrun-fuse [-o ro] [-t THREADS] [-v] SHARE_DIR MOUNTPOINT\n"
             "Serve SHARE_DIR at MOUNTPOINT through ckrun's FUSE server\n"
             "(the virtio-fs server of libkrun), over /dev/fuse.\n\n"
-            "  -o ro        read-only share and mount: changes fail with EROFS\n"
+            "  -o ro        read-only share and mount (changes: EROFS)\n"
             "  -t THREADS   worker threads (default 4)\n"
             "  -v           log debug messages to stderr\n"
             "  -h, --help   this text\n\n"

@@ -177,9 +177,12 @@ int itab_init(struct itab *t, int root_fd, unsigned int fd_budget)
     root = calloc(1, sizeof(*root));
     if (!root)
         return -ENOMEM;
-    *t = (struct itab){.next_id = 2, .fd_budget = fd_budget};
+    *t = (struct itab){.next_id = 2,
+                       .fd_budget = fd_budget,
+                       .max_retired = MAX(fd_budget, 64u)};
     pthread_mutex_init(&t->lock, NULL);
     t->lru.lru_next = t->lru.lru_prev = &t->lru;
+    t->retired.ret_next = t->retired.ret_prev = &t->retired;
     *root = (struct inode){.id = 1,
                            .dev = st.st_dev,
                            .ino = st.st_ino,
@@ -199,6 +202,25 @@ int itab_init(struct itab *t, int root_fd, unsigned int fd_budget)
     return 0;
 }
 
+static void ret_unlink(struct itab *t, struct inode *ino)
+{
+    if (ino->ret_next) {
+        ino->ret_prev->ret_next = ino->ret_next;
+        ino->ret_next->ret_prev = ino->ret_prev;
+        ino->ret_prev = ino->ret_next = NULL;
+        t->nretired--;
+    }
+}
+
+static void ret_append(struct itab *t, struct inode *ino)
+{
+    ino->ret_next = &t->retired;
+    ino->ret_prev = t->retired.ret_prev;
+    t->retired.ret_prev->ret_next = ino;
+    t->retired.ret_prev = ino;
+    t->nretired++;
+}
+
 /* Free (ino) and then any ancestor that only it kept alive.  Locked. */
 static void maybe_free(struct itab *t, struct inode *ino)
 {
@@ -209,6 +231,7 @@ static void maybe_free(struct itab *t, struct inode *ino)
         if (ino->keyed)
             hmap_remove(&t->keys, &ino->by_key);
         lru_unlink(ino);
+        ret_unlink(t, ino);
         if (ino->fd >= 0) {
             close(ino->fd);
             if (!ino->pinned)
@@ -293,6 +316,35 @@ static struct inode *find_locked(struct itab *t, dev_t dev, ino_t i)
     return NULL;
 }
 
+/* Free retired inodes beyond max_retired that nothing in the server uses,
+ * oldest first; the guest's references go with them (see itab_retire).
+ * Looks at a few entries per call (busy ones move to the end), so the
+ * cost stays constant while in-use ones are kept.  Locked. */
+static void trim_retired(struct itab *t)
+{
+    for (int seen = 0; t->nretired > t->max_retired && seen < 8; seen++) {
+        struct inode *ino = t->retired.ret_next;
+
+        ret_unlink(t, ino);
+        if (ino->refs == 0) {
+            ino->nlookup = 0;
+            maybe_free(t, ino);
+        } else {
+            ret_append(t, ino);
+        }
+    }
+}
+
+static void retire_locked(struct itab *t, struct inode *ino)
+{
+    if (!ino->keyed || ino == t->root)
+        return;
+    hmap_remove(&t->keys, &ino->by_key);
+    ino->keyed = false;
+    ret_append(t, ino);
+    trim_retired(t);
+}
+
 /*
  * The inode (st) names now.  An entry for the same (dev, ino) whose fd was
  * closed (evicted under the fd budget) did not keep the host inode alive: if
@@ -306,8 +358,7 @@ static struct inode *find_current_locked(struct itab *t, const struct stat *st)
 
     if (ino && ino->fd < 0 && ino != t->root &&
         ino->type != (st->st_mode & S_IFMT)) {
-        hmap_remove(&t->keys, &ino->by_key);
-        ino->keyed = false;
+        retire_locked(t, ino);
         return NULL;
     }
     return ino;
@@ -425,71 +476,140 @@ void itab_forget(struct itab *t, uint64_t id, uint64_t n)
     pthread_mutex_unlock(&t->lock);
 }
 
-/* Open (ino) again by its name in its parent and check it is still the same
- * file.  Called without the lock. */
-static int reopen(struct itab *t, struct inode *ino)
+/* Take a use of (ino)'s fd, which is open.  Locked. */
+static int use_locked(struct itab *t, struct inode *ino)
 {
-    char name[NAME_MAX + 1];
-    struct inode *parent;
-    struct stat st;
-    int pfd, fd;
-
-    pthread_mutex_lock(&t->lock);
-    parent = ino->parent;
-    if (!parent || !ino->name) {
-        pthread_mutex_unlock(&t->lock);
-        return -ESTALE;
-    }
-    parent->refs++;
-    snprintf(name, sizeof(name), "%s", ino->name);
-    t->reopens++;
-    pthread_mutex_unlock(&t->lock);
-    pfd = itab_fd(t, parent);
-    fd = pfd < 0 ? pfd : inode_openat(pfd, name, O_PATH | O_NOFOLLOW, 0);
-    if (pfd >= 0)
-        itab_fd_put(t, parent);
-    itab_put(t, parent);
-    if (fd < 0)
-        return fd == -ENOENT ? -ESTALE : fd;
-    if (fstat(fd, &st) < 0 || st.st_dev != ino->dev || st.st_ino != ino->ino) {
-        close(fd);
-        return -ESTALE;
-    }
-    return fd;
+    ino->users++;
+    if (!ino->pinned)
+        lru_push(t, ino);
+    return ino->fd;
 }
 
-int itab_fd(struct itab *t, struct inode *ino)
+/*
+ * One step down an evicted chain: (parent) has an fd (pfd) we hold a use
+ * of; give (ino) its fd again by opening its stored name in (parent) and
+ * checking (dev, ino).  Drops the use of (parent) and returns (ino)'s fd
+ * with a use, or -errno; -EAGAIN if (ino) was renamed into another
+ * directory meanwhile (the caller walks again).
+ */
+static int reopen_step(struct itab *t, struct inode *parent, int pfd,
+                       struct inode *ino)
 {
+    char name[NAME_MAX + 1];
+    struct stat st;
     int fd;
 
     pthread_mutex_lock(&t->lock);
     if (ino->fd >= 0) {
-        ino->users++;
-        if (!ino->pinned)
-            lru_push(t, ino);
-        fd = ino->fd;
-        pthread_mutex_unlock(&t->lock);
-        return fd;
+        fd = use_locked(t, ino); /* another thread was first */
+        goto out;
     }
+    if (ino->parent != parent || !ino->name) {
+        fd = ino->name ? -EAGAIN : -ESTALE;
+        goto out;
+    }
+    snprintf(name, sizeof(name), "%s", ino->name);
+    t->reopens++;
     pthread_mutex_unlock(&t->lock);
-    fd = reopen(t, ino);
-    if (fd < 0)
-        return fd;
-    pthread_mutex_lock(&t->lock);
-    if (ino->fd >= 0) {
-        close(fd); /* another thread won */
-    } else {
-        ino->fd = fd;
-        t->open_fds++;
-        t->peak_fds = MAX(t->peak_fds, t->open_fds);
+    fd = inode_openat(pfd, name, O_PATH | O_NOFOLLOW, 0);
+    if (fd == -ENOENT)
+        fd = -ESTALE;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_dev != ino->dev ||
+                    st.st_ino != ino->ino)) {
+        close(fd);
+        fd = -ESTALE;
     }
-    ino->users++;
-    if (!ino->pinned)
-        lru_push(t, ino);
+    pthread_mutex_lock(&t->lock);
+    if (fd >= 0) {
+        if (ino->fd >= 0) {
+            close(fd); /* another thread won */
+        } else {
+            ino->fd = fd;
+            t->open_fds++;
+            t->peak_fds = MAX(t->peak_fds, t->open_fds);
+        }
+        fd = use_locked(t, ino);
+    }
+out:
+    parent->users--;
     evict(t);
-    fd = ino->fd;
     pthread_mutex_unlock(&t->lock);
     return fd;
+}
+
+/* Drop the references walk_up took on (chain[0..n)).  Locked. */
+static void chain_put_locked(struct itab *t, struct inode **chain, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        chain[i]->refs--;
+        maybe_free(t, chain[i]);
+    }
+}
+
+/*
+ * (ino) and its ancestors up to the nearest one holding an fd, each with a
+ * reference, into *chain (grown as needed): chain[0] is (ino).  Returns the
+ * count with a use of that ancestor's fd in *pfd and the ancestor in *top,
+ * or -errno.  Locked.  A loop, not recursion: a guest can make the chain
+ * as deep as it likes, one MKDIR at a time.
+ */
+static long walk_up(struct itab *t, struct inode *ino, struct inode ***chain,
+                    size_t *cap, struct inode **top, int *pfd)
+{
+    size_t n = 0;
+
+    for (; ino && ino->fd < 0; ino = ino->parent) {
+        if (n == *cap) {
+            size_t ncap = *cap ? *cap * 2 : 64;
+            struct inode **nc = realloc(*chain, ncap * sizeof(*nc));
+
+            if (!nc) {
+                chain_put_locked(t, *chain, n);
+                return -ENOMEM;
+            }
+            *chain = nc;
+            *cap = ncap;
+        }
+        ino->refs++;
+        (*chain)[n++] = ino;
+    }
+    if (!ino) { /* no name to reopen by (a lost O_TMPFILE) */
+        chain_put_locked(t, *chain, n);
+        return -ESTALE;
+    }
+    *top = ino;
+    *pfd = use_locked(t, ino);
+    return (long)n;
+}
+
+int itab_fd(struct itab *t, struct inode *ino)
+{
+    struct inode **chain = NULL, *top;
+    size_t cap = 0;
+    int fd = -EAGAIN;
+
+    /* A rename racing with the walk makes it start again, a few times. */
+    for (int tries = 0; fd == -EAGAIN && tries < 8; tries++) {
+        long n;
+
+        pthread_mutex_lock(&t->lock);
+        n = walk_up(t, ino, &chain, &cap, &top, &fd);
+        pthread_mutex_unlock(&t->lock);
+        if (n < 0) {
+            fd = (int)n;
+            break;
+        }
+        /* Down from the ancestor with an fd, one component per step. */
+        for (long i = n - 1; i >= 0 && fd >= 0; i--) {
+            fd = reopen_step(t, top, fd, chain[i]);
+            top = chain[i];
+        }
+        pthread_mutex_lock(&t->lock);
+        chain_put_locked(t, chain, (size_t)n);
+        pthread_mutex_unlock(&t->lock);
+    }
+    free(chain);
+    return fd == -EAGAIN ? -ESTALE : fd;
 }
 
 void itab_fd_put(struct itab *t, struct inode *ino)
@@ -523,6 +643,21 @@ int itab_pin(struct itab *t, struct inode *ino)
     ino->users--;
     pthread_mutex_unlock(&t->lock);
     return 0;
+}
+
+void itab_retire(struct itab *t, struct inode *ino)
+{
+    pthread_mutex_lock(&t->lock);
+    retire_locked(t, ino);
+    pthread_mutex_unlock(&t->lock);
+}
+
+void itab_counts(struct itab *t, size_t *inodes, unsigned int *retired)
+{
+    pthread_mutex_lock(&t->lock);
+    *inodes = t->ids.count;
+    *retired = t->nretired;
+    pthread_mutex_unlock(&t->lock);
 }
 
 void itab_rename(struct itab *t, struct inode *ino, struct inode *newparent,

@@ -63,6 +63,7 @@ struct inode {
     struct inode *parent; /* holds a ref; NULL for the root */
     char *name;           /* name in parent; NULL for the root */
     struct inode *lru_prev, *lru_next;
+    struct inode *ret_prev, *ret_next; /* retired list, oldest first */
 };
 
 struct itab {
@@ -75,10 +76,14 @@ struct itab {
     unsigned int fd_budget; /* ... at most this many */
     unsigned int peak_fds;  /* statistics */
     uint64_t reopens;
+    struct inode retired;     /* list head of retired inodes */
+    unsigned int nretired;    /* ... on it */
+    unsigned int max_retired; /* ... kept at most (unless in use) */
 };
 
 /* Set up (t) with the share's root directory (root_fd, O_PATH, owned by the
  * table from now on) as node id 1 and at most (fd_budget) further fds.
+ * At most max(fd_budget, 64) retired inodes are kept (itab_retire).
  * Returns 0 or -errno. */
 int itab_init(struct itab *t, int root_fd, unsigned int fd_budget);
 /* Close every fd and free every inode. */
@@ -114,6 +119,17 @@ void itab_fd_put(struct itab *t, struct inode *ino);
  * handles, keep an fd open for good so that requests without a handle still
  * reach it.  Returns 0 or -errno. */
 int itab_pin(struct itab *t, struct inode *ino);
+/* (ino)'s host file is gone (its last name was removed, or its number now
+ * names another file): it leaves the (dev, ino) map, so that a new file
+ * with the number gets a new node id, and joins the retired list.  Retired
+ * inodes beyond the table's max_retired that no request or handle uses are
+ * freed, oldest first, even if the guest never sent FORGET: their node ids
+ * answer ESTALE from then on.  So a guest that creates and removes files
+ * without ever forgetting them cannot grow the table (or, through pinned
+ * fds of unlinked files, the process's fds) without bound. */
+void itab_retire(struct itab *t, struct inode *ino);
+/* Inodes in the table and retired ones among them (for tests and logs). */
+void itab_counts(struct itab *t, size_t *inodes, unsigned int *retired);
 /* (ino) is now (newname) in (newparent), after a rename. */
 void itab_rename(struct itab *t, struct inode *ino, struct inode *newparent,
                  const char *newname);

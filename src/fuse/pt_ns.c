@@ -161,13 +161,17 @@ out_n:
     return rc;
 }
 
-/* The inode (if known) that (name) in (dirfd) names, with a reference. */
-static struct inode *inode_of(struct pt_fs *p, int dirfd, const char *name)
+/* The inode (if known) that (name) in (dirfd) names, with a reference;
+ * *last says whether (name) is its last name (a directory, or a link count
+ * of 1), so that removing the name removes the file. */
+static struct inode *inode_of(struct pt_fs *p, int dirfd, const char *name,
+                              bool *last)
 {
     struct stat st;
 
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return NULL;
+    *last = S_ISDIR(st.st_mode) || st.st_nlink <= 1;
     return itab_find(&p->itab, st.st_dev, st.st_ino);
 }
 
@@ -176,6 +180,7 @@ static int remove_name(struct pt_fs *p, uint64_t parent, const char *name,
 {
     struct pt_node d;
     struct inode *victim;
+    bool last = false;
     int rc;
 
     if (p->read_only)
@@ -183,11 +188,13 @@ static int remove_name(struct pt_fs *p, uint64_t parent, const char *name,
     rc = pt_node_get(p, parent, &d);
     if (rc < 0)
         return rc;
-    victim = inode_of(p, d.fd, name);
+    victim = inode_of(p, d.fd, name, &last);
     if (victim)
         itab_pin(&p->itab, victim);
     if (unlinkat(d.fd, name, flags) < 0)
         rc = -errno;
+    else if (victim && last)
+        itab_retire(&p->itab, victim);
     itab_put(&p->itab, victim);
     pt_node_put(p, &d);
     return rc;
@@ -209,8 +216,9 @@ static int do_rename(struct pt_fs *p, const struct pt_node *d, const char *name,
                      const struct pt_node *nd, const char *newname,
                      uint32_t flags)
 {
-    struct inode *src = inode_of(p, d->fd, name);
-    struct inode *dst = inode_of(p, nd->fd, newname);
+    bool src_last, dst_last = false;
+    struct inode *src = inode_of(p, d->fd, name, &src_last);
+    struct inode *dst = inode_of(p, nd->fd, newname, &dst_last);
     int rc = 0;
 
     if (dst && !(flags & RENAME_EXCHANGE))
@@ -222,6 +230,8 @@ static int do_rename(struct pt_fs *p, const struct pt_node *d, const char *name,
             itab_rename(&p->itab, src, nd->ino, newname);
         if (dst && (flags & RENAME_EXCHANGE))
             itab_rename(&p->itab, dst, d->ino, name);
+        else if (dst && dst != src && dst_last)
+            itab_retire(&p->itab, dst); /* replaced: gone */
     }
     itab_put(&p->itab, src);
     itab_put(&p->itab, dst);
