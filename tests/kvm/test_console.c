@@ -3,6 +3,7 @@
  * test guest's own multiport driver (tests/guest/console.c): the ports and
  * names the control queue announces (krun_add_virtio_console_default and the
  * implicit console on non-tty stdio), 10 MiB guest -> host byte-exact,
+ * 4 MiB queued by a guest that exits at once, through a slow late reader,
  * host -> guest with EOF delivered as PORT_OPEN 0 (pipe and /dev/null).
  */
 #include "guest_run.h"
@@ -28,6 +29,9 @@ struct stream {
     uint64_t got;  /* bytes read (from guest) */
     uint64_t bad;  /* bytes that differ from out_stream_byte() */
     uint64_t first_bad;
+    unsigned int delay_ms; /* from guest: start reading this late */
+    unsigned int pause_us; /* from guest: pause after each read */
+    int pipe_size;         /* 0: the default */
     pthread_t thread;
 };
 
@@ -56,11 +60,13 @@ static void *stream_main(void *arg)
         close(s->fds[1]); /* EOF for the guest */
         return NULL;
     }
+    usleep(s->delay_ms * 1000);
     for (ssize_t n; (n = read(s->fds[0], buf, sizeof(buf))) > 0;) {
         for (ssize_t i = 0; i < n; i++, s->got++) {
             if (buf[i] != out_stream_byte(s->got) && !s->bad++)
                 s->first_bad = s->got;
         }
+        usleep(s->pause_us);
     }
     close(s->fds[0]);
     return NULL;
@@ -71,6 +77,18 @@ static void stream_init(struct stream *s, bool to_guest, uint64_t len)
     *s = (struct stream){.to_guest = to_guest, .len = len};
     if (pipe2(s->fds, O_CLOEXEC) < 0)
         die("pipe");
+}
+
+/* A guest -> host stream through a one-page pipe whose reader starts
+ * (delay_ms) late and pauses after each read. */
+static void stream_init_slow(struct stream *s, unsigned int delay_ms,
+                             unsigned int pause_us)
+{
+    stream_init(s, false, 0);
+    s->delay_ms = delay_ms;
+    s->pause_us = pause_us;
+    if (fcntl(s->fds[1], F_SETPIPE_SZ, 4096) != 4096)
+        die("F_SETPIPE_SZ");
 }
 
 /* The child's end of the pipe. */
@@ -214,24 +232,48 @@ static int setup_out_only(uint32_t ctx, void *arg)
     return krun_add_virtio_console_default(ctx, -1, stream_child_fd(s), -1);
 }
 
-/* At least 10 MiB from the guest through krun-stdout, byte-exact. */
-static void test_out_10mib(void)
+/* (mib) MiB from the guest through krun-stdout (cmdline options (extra)),
+ * read through (s): byte-exact. */
+static void run_out(unsigned int mib, const char *extra, struct stream *s)
 {
-    const uint64_t chains = ((10u << 20) + OUT_CHAIN - 1) / OUT_CHAIN;
-    char cmdline[64];
+    const uint64_t chains = (((uint64_t)mib << 20) + OUT_CHAIN - 1) / OUT_CHAIN;
+    char cmdline[96];
     struct guest_result r;
-    struct stream s;
     struct guest_opts o = {.cmdline = cmdline,
                            .setup = setup_out_only,
                            .forked = stream_forked,
-                           .arg = &s,
+                           .arg = s,
                            .timeout_ms = 60000};
 
-    snprintf(cmdline, sizeof(cmdline), "test=con_out chains=%" PRIu64, chains);
-    stream_init(&s, false, 0);
+    snprintf(cmdline, sizeof(cmdline), "test=con_out%s chains=%" PRIu64, extra,
+             chains);
     CHECK(run_ok(&o, &r, "PASS con_out\n"));
-    stream_join(&s);
-    check_out(&r, &s, chains);
+    stream_join(s);
+    check_out(&r, s, chains);
+}
+
+/* At least 10 MiB from the guest through krun-stdout, byte-exact. */
+static void test_out_10mib(void)
+{
+    struct stream s;
+
+    stream_init(&s, false, 0);
+    run_out(10, "", &s);
+}
+
+/*
+ * The guest queues 4 MiB on krun-stdout and exits at once, without waiting
+ * for the host to take it, while the host's reader (a one-page pipe) starts
+ * 500 ms late and reads slowly: the VMM drains the ring at exit and every
+ * byte arrives.  Before the exit drain the last chains in the ring (and
+ * the one a full pipe interrupted) were lost.
+ */
+static void test_out_at_exit_slow_reader(void)
+{
+    struct stream s;
+
+    stream_init_slow(&s, 500, 200);
+    run_out(4, " flush=0", &s);
 }
 
 static int setup_named_port(uint32_t ctx, void *arg)
@@ -322,6 +364,7 @@ int main(void)
     RUN(test_names_implicit);
     RUN(test_out_10mib);
     RUN(test_out_named_port);
+    RUN(test_out_at_exit_slow_reader);
     RUN(test_in_1mib);
     RUN(test_in_empty);
     RUN(test_in_devnull);
