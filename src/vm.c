@@ -28,6 +28,7 @@
 #include "fuse/server.h"
 #include "fuse/virtual.h"
 #include "virtio/balloon.h"
+#include "virtio/blk.h"
 #include "virtio/console.h"
 #include "virtio/fs.h"
 #include "virtio/mmio.h"
@@ -86,6 +87,8 @@ struct vm {
     struct fuse_exit_code exit_code;
     struct virtio_dev *console; /* the implicit console, if any */
     struct hostsig sig;
+    struct blk_disk *disks; /* opened before setuid, until a device owns it */
+    size_t nr_disks;
 };
 
 /* ---- exit path ----------------------------------------------------------- */
@@ -166,6 +169,39 @@ static void vm_exit(struct ev_source *src, uint32_t events)
 
 /* ---- build steps -----------------------------------------------------------
  */
+
+/*
+ * The disks in guest order (vda, vdb, ...: §2.6): the krun_add_disk* calls,
+ * else the deprecated root then data disk.  Opened before setuid.
+ */
+static int vm_open_disks(struct vm *vm)
+{
+    const struct vm_config *cfg = vm->cfg;
+    size_t n = cfg->nr_disks ? cfg->nr_disks
+                             : (size_t) !!cfg->root_disk + !!cfg->data_disk;
+    int rc = 0;
+
+    vm->disks = calloc(n ? n : 1, sizeof(*vm->disks));
+    if (!vm->disks)
+        return -ENOMEM;
+    vm->nr_disks = n;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct vm_disk *d = cfg->nr_disks ? &cfg->disks[i] : NULL;
+        struct disk_opts o = {.format = DISK_FMT_RAW, .sync = DISK_SYNC_FULL};
+        const char *path =
+            i == 0 && cfg->root_disk ? cfg->root_disk : cfg->data_disk;
+
+        if (d) {
+            o = (struct disk_opts){.format = (enum disk_format)d->format,
+                                   .sync = (enum disk_sync)d->sync_mode,
+                                   .read_only = d->read_only,
+                                   .direct_io = d->direct_io};
+            path = d->path;
+        }
+        rc = blk_open(path, &o, (unsigned int)i, &vm->disks[i]);
+    }
+    return rc;
+}
 
 static int vm_set_ids(struct vm *vm)
 {
@@ -446,6 +482,23 @@ static int vm_add_fs(struct vm *vm, const struct vm_fs *f)
     return rc;
 }
 
+/* One virtio-blk device per opened disk, kicks on the VMM loop. */
+static int vm_add_disks(struct vm *vm)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < vm->nr_disks; i++) {
+        struct virtio_dev *dev;
+
+        rc = blk_create(&vm->gm, &vm->disks[i], BLK_DEFAULT_WORKERS, &dev);
+        if (rc == 0)
+            rc = vm_add_virtio(vm, dev, &vm->loop);
+        if (rc == 0)
+            rc = blk_start(dev);
+    }
+    return rc;
+}
+
 /* virtio devices in upstream's attach order (§3.8). */
 static int vm_create_virtio(struct vm *vm)
 {
@@ -464,6 +517,8 @@ static int vm_create_virtio(struct vm *vm)
         rc = vm_add_explicit_console(vm, &vm->cfg->consoles[i]);
     for (size_t i = 0; rc == 0 && i < vm->cfg->nr_fs; i++)
         rc = vm_add_fs(vm, &vm->cfg->fs[i]);
+    if (rc == 0)
+        rc = vm_add_disks(vm);
     return rc;
 }
 
@@ -566,6 +621,7 @@ static const struct {
     const char *what;
     int (*fn)(struct vm *vm);
 } build_steps[] = {
+    {"open the disks", vm_open_disks},
     {"set user and group ids", vm_set_ids},
     {"load the kernel", vm_load_kernel},
     {"create the KVM VM", vm_create_kvm},
@@ -593,6 +649,9 @@ static void vm_destroy(struct vm *vm)
         if (vm->virtio_irqfd[i] >= 0)
             close(vm->virtio_irqfd[i]);
     }
+    for (size_t i = 0; i < vm->nr_disks; i++)
+        blk_disk_close(&vm->disks[i]);
+    free(vm->disks);
     legacy_destroy(vm->legacy);
     hostsig_undo(&vm->sig, &vm->loop);
     if (vm->exit_efd >= 0)

@@ -59,7 +59,6 @@ int api_fs_add_overlay(struct vm_fs *fs, const char *path, uint32_t type,
 
 /* What upstream offers that ckrun does not have yet (docs/API-STATUS.md). */
 enum api_pending {
-    PENDING_BLK,      /* virtio-blk: krun_add_disk*, root/data disks */
     PENDING_NET,      /* virtio-net: krun_add_net_*, passt/gvproxy */
     PENDING_VSOCK,    /* virtio-vsock and TSI: ports, port map */
     PENDING_FIRMWARE, /* firmware boot */

@@ -19,7 +19,6 @@ KRUN_API int32_t krun_add_disk3(uint32_t ctx_id, const char *block_id,
                                 bool read_only, bool direct_io,
                                 uint32_t sync_mode)
 {
-    API_PENDING(PENDING_BLK);
     struct vm_disk d = {
         .format = disk_format,
         .sync_mode = sync_mode,
@@ -71,13 +70,11 @@ KRUN_API int32_t krun_add_disk(uint32_t ctx_id, const char *block_id,
 
 KRUN_API int32_t krun_set_root_disk(uint32_t ctx_id, const char *disk_path)
 {
-    API_PENDING(PENDING_BLK);
     return API_SET_STR(ctx_id, root_disk, disk_path);
 }
 
 KRUN_API int32_t krun_set_data_disk(uint32_t ctx_id, const char *disk_path)
 {
-    API_PENDING(PENDING_BLK);
     return API_SET_STR(ctx_id, data_disk, disk_path);
 }
 
@@ -107,7 +104,6 @@ KRUN_API int32_t krun_set_root_disk_remount(uint32_t ctx_id, const char *device,
                                             const char *fstype,
                                             const char *options)
 {
-    API_PENDING(PENDING_BLK);
     char *dev = NULL, *type = NULL, *opts = NULL;
     struct ctx *ctx = NULL;
     int rc;

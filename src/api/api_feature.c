@@ -18,7 +18,7 @@ static const struct {
     bool works;
 } features[] = {
     [KRUN_FEATURE_NET] = {true, false},
-    [KRUN_FEATURE_BLK] = {true, false},
+    [KRUN_FEATURE_BLK] = {true, true},
     [KRUN_FEATURE_GPU] = {true, false},
     [KRUN_FEATURE_INPUT] = {true, false},
     [KRUN_FEATURE_TEE] = {true, false},
@@ -37,8 +37,9 @@ KRUN_API int32_t krun_has_feature(uint64_t feature)
 }
 
 static const char *const pending_names[PENDING_COUNT] = {
-    [PENDING_BLK] = "virtio-blk",         [PENDING_NET] = "virtio-net",
-    [PENDING_VSOCK] = "virtio-vsock/TSI", [PENDING_FIRMWARE] = "firmware boot",
+    [PENDING_NET] = "virtio-net",
+    [PENDING_VSOCK] = "virtio-vsock/TSI",
+    [PENDING_FIRMWARE] = "firmware boot",
     [PENDING_BOOT] = "this boot option",
 };
 static bool pending_allowed;
