@@ -17,8 +17,15 @@
 
 /* The guest kernel hands init at most 32 environment entries (§3.7); ckrun
  * itself passes a few KRUN_* entries, so user entries are capped below it. */
-#define MAX_ENV  24
-#define MAX_VOLS 16
+#define MAX_ENV   24
+#define MAX_VOLS  16
+#define MAX_DISKS 8
+
+struct disk {
+    const char *path;
+    uint32_t format; /* KRUN_DISK_FORMAT_* */
+    bool ro;
+};
 
 struct volume {
     char *host, *tag;
@@ -31,6 +38,9 @@ struct opts {
     unsigned nenv;
     struct volume vols[MAX_VOLS];
     unsigned nvols;
+    struct disk disks[MAX_DISKS];
+    unsigned ndisks;
+    struct disk root_disk; /* path NULL: ROOTDIR is the root */
     const char *workdir, *kernel, *cmdline, *rootdir;
     bool serial;
     char **argv; /* command and its arguments */
@@ -38,7 +48,9 @@ struct opts {
 
 static const char usage_text[] =
     "Usage: ckrun [OPTIONS] ROOTDIR [--] CMD [ARGS...]\n"
-    "Run CMD inside a KVM microVM whose root filesystem is ROOTDIR.\n"
+    "       ckrun [OPTIONS] --root-disk IMAGE [--] CMD [ARGS...]\n"
+    "Run CMD inside a KVM microVM whose root filesystem is ROOTDIR (or the\n"
+    "ext4 filesystem of a disk image).\n"
     "ckrun exits with CMD's exit status (127: CMD not found in the guest).\n"
     "\n"
     "  -c, --cpus N           virtual CPUs (default 1)\n"
@@ -49,6 +61,13 @@ static const char usage_text[] =
     "  -v, --volume HOST:TAG[:ro]\n"
     "                         share directory HOST as virtio-fs TAG "
     "(repeatable)\n"
+    "      --disk PATH[:raw|qcow2|vmdk][:ro]\n"
+    "                         attach a disk image (repeatable, at most 8): "
+    "the\n"
+    "                         guest sees /dev/vda, /dev/vdb, ... in order\n"
+    "      --root-disk PATH[:raw|qcow2|vmdk]\n"
+    "                         boot from the ext4 filesystem of this image\n"
+    "                         (/dev/vda) instead of ROOTDIR\n"
     "      --kernel FILE      boot this ELF kernel instead of libkrunfw's\n"
     "      --cmdline STR      kernel command line for --kernel\n"
     "      --serial           attach COM1 (ttyS0) to stdin/stdout\n"
@@ -108,9 +127,56 @@ static void add_volume(struct opts *o, char *spec)
     v->tag = tag;
 }
 
+/* Strip a trailing ":WORD" from (spec) if it is (word). */
+static bool strip_suffix(char *spec, const char *word)
+{
+    size_t n = strlen(spec), w = strlen(word);
+
+    if (n < w + 1 || spec[n - w - 1] != ':' || strcmp(spec + n - w, word))
+        return false;
+    spec[n - w - 1] = '\0';
+    return true;
+}
+
+/* PATH[:raw|qcow2|vmdk][:ro] (ro only if (allow_ro)). */
+static void parse_disk(struct disk *d, char *spec, bool allow_ro)
+{
+    static const char *const formats[] = {"raw", "qcow2", "vmdk"};
+    const char *arg = spec;
+    char *copy = strdup(spec);
+
+    if (!copy)
+        die_usage("%s", "out of memory");
+    d->ro = allow_ro && strip_suffix(copy, "ro");
+    d->format = KRUN_DISK_FORMAT_RAW;
+    for (uint32_t f = 0; f < 3; f++)
+        if (strip_suffix(copy, formats[f])) {
+            d->format = f;
+            break;
+        }
+    if (!copy[0])
+        die_usage("invalid disk '%s' (expected PATH[:raw|qcow2|vmdk]%s)", arg,
+                  allow_ro ? "[:ro]" : "");
+    d->path = copy;
+}
+
+static void add_disk(struct opts *o, char *spec)
+{
+    if (o->ndisks == MAX_DISKS)
+        die_usage("too many disks (at most %d): '%s'", MAX_DISKS, spec);
+    parse_disk(&o->disks[o->ndisks++], spec, true);
+}
+
 static void parse_args(struct opts *o, int argc, char **argv)
 {
-    enum { OPT_KERNEL = 256, OPT_CMDLINE, OPT_SERIAL, OPT_LOG };
+    enum {
+        OPT_KERNEL = 256,
+        OPT_CMDLINE,
+        OPT_SERIAL,
+        OPT_LOG,
+        OPT_DISK,
+        OPT_ROOT_DISK
+    };
     static const struct option longopts[] = {
         {"cpus", required_argument, NULL, 'c'},
         {"memory", required_argument, NULL, 'm'},
@@ -121,6 +187,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
         {"cmdline", required_argument, NULL, OPT_CMDLINE},
         {"serial", no_argument, NULL, OPT_SERIAL},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"disk", required_argument, NULL, OPT_DISK},
+        {"root-disk", required_argument, NULL, OPT_ROOT_DISK},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -164,6 +232,14 @@ static void parse_args(struct opts *o, int argc, char **argv)
         case OPT_LOG:
             o->log_level = parse_uint(optarg, 5, "log level");
             break;
+        case OPT_DISK:
+            add_disk(o, optarg);
+            break;
+        case OPT_ROOT_DISK:
+            if (o->root_disk.path)
+                die_usage("--root-disk given twice: '%s'", optarg);
+            parse_disk(&o->root_disk, optarg, false);
+            break;
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
@@ -172,28 +248,48 @@ static void parse_args(struct opts *o, int argc, char **argv)
             exit(2);
         }
     }
-    if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+    if (!o->root_disk.path && optind < argc &&
+        strcmp(argv[optind - 1], "--") != 0)
         o->rootdir = argv[optind++];
     if (optind < argc && strcmp(argv[optind], "--") == 0)
         optind++;
     o->argv = &argv[optind];
-    if (!o->rootdir)
+    if (!o->rootdir && !o->root_disk.path)
         die_usage("%s", "missing ROOTDIR");
     if (!o->argv[0] && !o->kernel)
         die_usage("%s", "missing CMD");
 }
 
 /* Catch the mistakes a user makes before the library would. */
+static void check_disk(const struct disk *d)
+{
+    struct stat st;
+
+    if (stat(d->path, &st) != 0) {
+        fprintf(stderr, "ckrun: disk '%s': %s\n", d->path, strerror(errno));
+        exit(2);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        fprintf(stderr, "ckrun: disk '%s' is not a file or block device\n",
+                d->path);
+        exit(2);
+    }
+}
+
 static void check_host(const struct opts *o)
 {
     struct stat st;
 
-    if (stat(o->rootdir, &st) != 0) {
+    if (o->root_disk.path)
+        check_disk(&o->root_disk);
+    for (unsigned i = 0; i < o->ndisks; i++)
+        check_disk(&o->disks[i]);
+    if (o->rootdir && stat(o->rootdir, &st) != 0) {
         fprintf(stderr, "ckrun: ROOTDIR '%s': %s\n", o->rootdir,
                 strerror(errno));
         exit(2);
     }
-    if (!S_ISDIR(st.st_mode)) {
+    if (o->rootdir && !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "ckrun: ROOTDIR '%s' is not a directory\n", o->rootdir);
         exit(2);
     }
@@ -233,8 +329,30 @@ static int configure(uint32_t ctx, const struct opts *o)
 
     if ((err = krun_set_vm_config(ctx, (uint8_t)o->cpus, o->mib)) < 0)
         return fail("cannot set VM size", err);
-    if ((err = krun_set_root(ctx, o->rootdir)) < 0)
-        return fail("cannot share ROOTDIR", err);
+    if (o->root_disk.path) {
+        /* The root disk is vda, whatever the order of the options. */
+        err = krun_add_disk2(ctx, "root", o->root_disk.path,
+                             o->root_disk.format, false);
+        if (err < 0)
+            return fail(o->root_disk.path, err);
+    }
+    for (unsigned i = 0; i < o->ndisks; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "disk%u", i);
+        err = krun_add_disk2(ctx, id, o->disks[i].path, o->disks[i].format,
+                             o->disks[i].ro);
+        if (err < 0)
+            return fail(o->disks[i].path, err);
+    }
+    if (o->root_disk.path)
+        err = krun_set_root_disk_remount(ctx, "/dev/vda", "ext4", NULL);
+    else
+        err = krun_set_root(ctx, o->rootdir);
+    if (err < 0)
+        return fail(o->rootdir ? "cannot share ROOTDIR"
+                               : "cannot boot from the root disk",
+                    err);
     for (unsigned i = 0; i < o->nvols; i++) {
         err = krun_add_virtiofs3(ctx, o->vols[i].tag, o->vols[i].host, 0,
                                  o->vols[i].ro);

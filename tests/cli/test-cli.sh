@@ -26,6 +26,7 @@ expect() {
 }
 
 expect "--help prints usage" 0 '^Usage: ckrun' -- --help
+expect "--help lists the disk options" 0 '--root-disk PATH' -- --help
 expect "missing ROOTDIR" 2 'missing ROOTDIR' --
 expect "missing CMD" 2 'missing CMD' -- "$work/root"
 expect "ROOTDIR does not exist" 2 "ROOTDIR '$work/nope': No such file" -- "$work/nope" /bin/true
@@ -38,6 +39,17 @@ for i in $(seq 25); do envs+=(-e "V$i=$i"); done
 expect "too many env entries" 2 "too many environment entries at 'V25=25'" -- "${envs[@]}" "$work/root" /bin/true
 expect "bad volume" 2 "invalid volume 'nocolon'" -- -v nocolon "$work/root" /bin/true
 expect "volume flag other than ro" 2 "invalid volume flag 'rw'" -- -v "$work/root:tag:rw" "$work/root" /bin/true
+expect "disk does not exist" 2 "disk '$work/nope.img': No such file" -- --disk "$work/nope.img" "$work/root" /bin/true
+expect "disk with format and ro, missing" 2 "disk '$work/nope.img': No such file" -- --disk "$work/nope.img:qcow2:ro" "$work/root" /bin/true
+expect "disk is a directory" 2 "disk '$work/root' is not a file" -- --disk "$work/root:ro" "$work/root" /bin/true
+expect "disk without a path" 2 "invalid disk ':raw:ro'" -- --disk :raw:ro "$work/root" /bin/true
+disks=()
+for i in $(seq 9); do disks+=(--disk "$work/file"); done
+expect "too many disks" 2 "too many disks \(at most 8\)" -- "${disks[@]}" "$work/root" /bin/true
+expect "root disk does not exist" 2 "disk '$work/nope.img': No such file" -- --root-disk "$work/nope.img" /bin/true
+expect "root disk: :ro is part of the path" 2 "disk '$work/file:ro': No such file" -- --root-disk "$work/file:ro" /bin/true
+expect "root disk given twice" 2 "--root-disk given twice" -- --root-disk "$work/file" --root-disk "$work/file" /bin/true
+expect "root disk without CMD" 2 'missing CMD' -- --root-disk "$work/file"
 expect "unknown option" 2 "Try 'ckrun --help'" -- --bogus "$work/root" /bin/true
 
 if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
@@ -45,6 +57,10 @@ if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
 		-- --kernel "$guest" --cmdline test=serial --serial "$work/root"
 	expect "guest triple fault ends the VM with status 1" 1 'triple fault' \
 		-- --kernel "$guest" --cmdline test=triple --serial "$work/root"
+	truncate -s 1M "$work/disk.img" "$work/disk2.img"
+	expect "test guest boots with two disks attached" 0 '^PASS serial' \
+		-- --kernel "$guest" --cmdline test=serial --serial --disk "$work/disk.img" \
+		--disk "$work/disk2.img:raw:ro" "$work/root"
 	expect "missing kernel file: clear error" 1 'cannot (use the kernel|start the VM)' \
 		-- --kernel "$work/nope.elf" --serial "$work/root"
 else
