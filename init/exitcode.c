@@ -76,11 +76,28 @@ int exitcode_exec_pid1(const struct init_config *cfg)
     return exec_workload(cfg);
 }
 
+/* The virtio-fs root, kept across a switch to a block-device root. */
+static int kept_root = -1;
+
+void exitcode_keep_root(void)
+{
+    struct statfs sf;
+
+    if (kept_root < 0 && !statfs("/", &sf) && sf.f_type == FUSE_SUPER_MAGIC_)
+        kept_root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 static void report(int code)
 {
     struct statfs sf;
     int fd;
 
+    if (kept_root >= 0) {
+        if (ioctl(kept_root, KRUN_EXIT_CODE_IOCTL, code) < 0)
+            fprintf(stderr, "init: reporting exit code %d: %s\n", code,
+                    strerror(errno));
+        return;
+    }
     if (statfs("/", &sf) || sf.f_type != FUSE_SUPER_MAGIC_) {
         fprintf(stderr, "init: / is not virtio-fs; exit code %d not reported\n",
                 code);

@@ -31,6 +31,12 @@ int exitcode_run_workload(const struct init_config *cfg);
 int exitcode_exec_pid1(const struct init_config *cfg);
 
 /*
+ * Before switching to a block-device root: keep an fd on the virtio-fs root
+ * (if "/" is one), so that the exit code still reaches the host.
+ */
+void exitcode_keep_root(void);
+
+/*
  * Store (code) as the VM's exit status through the virtio-fs root's ioctl
  * (nothing happens if "/" is not virtio-fs), sync and reboot. If reboot
  * returns (not PID 1 of the initial namespace) exit with (code).

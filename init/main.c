@@ -32,6 +32,8 @@ static void mount_root(void)
 
     if (mount_early())
         fatal("mounting /dev, /proc and /sys");
+    if (dev && *dev)
+        exitcode_keep_root(); /* the exit code goes through virtio-fs */
     if (dev && *dev &&
         mount_block_root(dev, getenv("KRUN_BLOCK_ROOT_FSTYPE"),
                          getenv("KRUN_BLOCK_ROOT_OPTIONS")))

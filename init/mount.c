@@ -98,32 +98,83 @@ int mount_early(void)
     return 0;
 }
 
+int mount_fs_next(const char **cursor, char *type, size_t len)
+{
+    const char *p = *cursor;
+
+    while (*p) {
+        const char *line = p, *t, *end = strchr(p, '\n');
+        size_t n;
+
+        if (!end)
+            end = p + strlen(p);
+        p = *end ? end + 1 : end;
+        if (!strncmp(line, "nodev", 5))
+            continue;
+        t = line + strspn(line, " \t");
+        n = strcspn(t, " \t\n");
+        if (t + n > end)
+            n = (size_t)(end - t);
+        if (n == 0 || n >= len)
+            continue;
+        memcpy(type, t, n);
+        type[n] = '\0';
+        *cursor = p;
+        return 1;
+    }
+    *cursor = p;
+    return 0;
+}
+
+const char *mount_block_root_hint(int err)
+{
+    switch (err) {
+    case ENOENT:
+    case ENXIO:
+        return " (no such disk: the guest names disks /dev/vda, /dev/vdb, "
+               "... in the order they were added)";
+    case ENODEV:
+        return " (the guest kernel does not know this filesystem type)";
+    case EINVAL:
+    case EUCLEAN:
+        return " (not a filesystem of this type, or bad mount options)";
+    case EROFS:
+    case EACCES:
+        return " (the disk is read-only: mount it with the option ro)";
+    default:
+        return "";
+    }
+}
+
 /* Try every filesystem of /proc/filesystems that is not "nodev". */
 static int mount_probe(const char *device, const char *target,
                        const char *options)
 {
-    char line[128];
-    FILE *f = fopen("/proc/filesystems", "re");
-    int rc = -ENODEV;
+    char buf[4096], type[64];
+    const char *cur = buf;
+    int fd = open("/proc/filesystems", O_RDONLY | O_CLOEXEC), err = ENODEV;
+    ssize_t n;
 
-    if (!f) {
+    if (fd < 0) {
         fprintf(stderr, "init: /proc/filesystems: %s\n", strerror(errno));
         return -errno;
     }
-    while (rc && fgets(line, sizeof(line), f)) {
-        char *type = line + strspn(line, " \t");
-
-        if (!strncmp(line, "nodev", 5))
-            continue;
-        type[strcspn(type, " \t\n")] = '\0';
-        if (*type && !mount(device, target, type, 0, options))
-            rc = 0;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    while (mount_fs_next(&cur, type, sizeof(type))) {
+        if (!mount(device, target, type, 0, options))
+            return 0;
+        /* The first real complaint beats "not this type". */
+        if (errno != EINVAL && errno != ENODEV && errno != EUCLEAN &&
+            err == ENODEV)
+            err = errno;
     }
-    fclose(f);
-    if (rc)
-        fprintf(stderr, "init: mount %s on %s: no filesystem type fits\n",
-                device, target);
-    return rc;
+    fprintf(stderr,
+            "init: cannot mount the block root %s: no filesystem type of "
+            "/proc/filesystems fits: %s%s\n",
+            device, strerror(err), mount_block_root_hint(err));
+    return -err;
 }
 
 int mount_block_root(const char *device, const char *fstype,
@@ -135,12 +186,19 @@ int mount_block_root(const char *device, const char *fstype,
         fprintf(stderr, "init: mkdir /newroot: %s\n", strerror(-rc));
         return rc;
     }
-    if (fstype && *fstype && strcmp(fstype, "auto"))
-        rc = do_mount(device, "/newroot", fstype, 0, options);
-    else
-        rc = mount_probe(device, "/newroot", options);
-    if (rc)
+    if (fstype && *fstype && strcmp(fstype, "auto")) {
+        if (mount(device, "/newroot", fstype, 0, options)) {
+            rc = errno;
+            fprintf(stderr,
+                    "init: cannot mount the block root %s as %s%s%s: %s%s\n",
+                    device, fstype, options ? " with options " : "",
+                    options ? options : "", strerror(rc),
+                    mount_block_root_hint(rc));
+            return -rc;
+        }
+    } else if ((rc = mount_probe(device, "/newroot", options))) {
         return rc;
+    }
     if (chdir("/newroot") || mount(".", "/", NULL, MS_MOVE, NULL) ||
         chroot(".") || chdir("/")) {
         rc = -errno;

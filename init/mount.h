@@ -7,6 +7,7 @@
 #define KRUN_INIT_MOUNT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "strv.h"
 
@@ -24,6 +25,16 @@ int mount_early(void);
  */
 int mount_block_root(const char *device, const char *fstype,
                      const char *options);
+
+/*
+ * The next filesystem type of (*cursor), the text of /proc/filesystems,
+ * skipping "nodev" lines: stores it in (type) (len bytes) and returns 1, or
+ * 0 at the end.  Advances (*cursor).
+ */
+int mount_fs_next(const char **cursor, char *type, size_t len);
+
+/* What the user should check when mounting the block root failed (err). */
+const char *mount_block_root_hint(int err);
 
 /* mount --make-rshared / */
 int mount_make_shared(void);

@@ -37,6 +37,9 @@ $(B)/tests/unit/test_init_json: $(B)/tests/unit/test_init_json.o \
 $(B)/tests/unit/test_init_config: $(B)/tests/unit/test_init_config.o \
 		$(call INIT_T_OBJS,json strv config net dhcp mount kcmdline)
 	$(INIT_UNIT_LINK)
+$(B)/tests/unit/test_init_mount: $(B)/tests/unit/test_init_mount.o \
+		$(call INIT_T_OBJS,mount strv)
+	$(INIT_UNIT_LINK)
 $(B)/tests/unit/test_init_rlimits: $(B)/tests/unit/test_init_rlimits.o \
 		$(call INIT_T_OBJS,rlimits)
 	$(INIT_UNIT_LINK)
