@@ -12,8 +12,8 @@
 /* Deepest backing chain accepted (the top image is depth 0). */
 #define DISK_MAX_DEPTH 16
 
-int disk_open(const char *path, const struct disk_opts *opts,
-              struct disk **out, char *err, size_t errlen)
+int disk_open(const char *path, const struct disk_opts *opts, struct disk **out,
+              char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
@@ -80,8 +80,8 @@ static int check_range(const struct disk *d, uint64_t off, uint64_t len)
     return 0;
 }
 
-static int check_iov(const struct disk *d, const struct iovec *iov,
-                     int iovcnt, uint64_t off)
+static int check_iov(const struct disk *d, const struct iovec *iov, int iovcnt,
+                     uint64_t off)
 {
     uint64_t len;
 

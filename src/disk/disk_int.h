@@ -29,8 +29,7 @@ struct disk_ops {
                    uint64_t off);
     int (*flush)(struct disk *d);
     int (*discard)(struct disk *d, uint64_t off, uint64_t len);
-    int (*write_zeroes)(struct disk *d, uint64_t off, uint64_t len,
-                        bool unmap);
+    int (*write_zeroes)(struct disk *d, uint64_t off, uint64_t len, bool unmap);
     void (*close)(struct disk *d);
 };
 
@@ -48,12 +47,12 @@ int disk_err(char *err, size_t errlen, int rc, const char *path,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Backends' open functions (opts already validated by disk_open). */
-int raw_open(const char *path, const struct disk_opts *opts,
-             struct disk **out, char *err, size_t errlen);
+int raw_open(const char *path, const struct disk_opts *opts, struct disk **out,
+             char *err, size_t errlen);
 int qcow2_open(const char *path, const struct disk_opts *opts, unsigned depth,
                struct disk **out, char *err, size_t errlen);
-int vmdk_open(const char *path, const struct disk_opts *opts,
-              struct disk **out, char *err, size_t errlen);
+int vmdk_open(const char *path, const struct disk_opts *opts, struct disk **out,
+              char *err, size_t errlen);
 
 /*
  * Open a backing image of a qcow2 file read-only: (fmt) DISK_FMT_RAW or
@@ -93,14 +92,13 @@ int disk_file_size(struct disk_file *f, uint64_t *size);
  */
 int disk_file_preadv(struct disk_file *f, const struct iovec *iov, int iovcnt,
                      uint64_t off);
-int disk_file_pwritev(struct disk_file *f, const struct iovec *iov,
-                      int iovcnt, uint64_t off);
+int disk_file_pwritev(struct disk_file *f, const struct iovec *iov, int iovcnt,
+                      uint64_t off);
 int disk_file_pread(struct disk_file *f, void *buf, size_t len, uint64_t off);
 int disk_file_pwrite(struct disk_file *f, const void *buf, size_t len,
                      uint64_t off);
 /* Zeroes at [off, off+len): punch (if unmap) or zero-range, else writes. */
-int disk_file_zero(struct disk_file *f, uint64_t off, uint64_t len,
-                   bool unmap);
+int disk_file_zero(struct disk_file *f, uint64_t off, uint64_t len, bool unmap);
 /* Free [off, off+len) (punch hole, size kept); -EOPNOTSUPP if impossible. */
 int disk_file_punch(struct disk_file *f, uint64_t off, uint64_t len);
 /* fdatasync (RELAXED), fsync (FULL), nothing (NONE). */

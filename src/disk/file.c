@@ -319,8 +319,8 @@ int disk_file_preadv(struct disk_file *f, const struct iovec *iov, int iovcnt,
     return rw(f, iov, iovcnt, off, false);
 }
 
-int disk_file_pwritev(struct disk_file *f, const struct iovec *iov,
-                      int iovcnt, uint64_t off)
+int disk_file_pwritev(struct disk_file *f, const struct iovec *iov, int iovcnt,
+                      uint64_t off)
 {
     return rw(f, iov, iovcnt, off, true);
 }
@@ -367,8 +367,7 @@ static bool unsupported(int rc)
     return rc == -EOPNOTSUPP || rc == -ENOSYS || rc == -ENOTTY;
 }
 
-int disk_file_zero(struct disk_file *f, uint64_t off, uint64_t len,
-                   bool unmap)
+int disk_file_zero(struct disk_file *f, uint64_t off, uint64_t len, bool unmap)
 {
     int rc = -EOPNOTSUPP;
 

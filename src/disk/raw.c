@@ -71,8 +71,8 @@ static const struct disk_ops raw_ops = {
     .close = raw_close,
 };
 
-int raw_open(const char *path, const struct disk_opts *opts,
-             struct disk **out, char *err, size_t errlen)
+int raw_open(const char *path, const struct disk_opts *opts, struct disk **out,
+             char *err, size_t errlen)
 {
     struct raw_disk *r;
     uint64_t size;

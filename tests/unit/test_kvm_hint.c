@@ -60,8 +60,8 @@ static void test_hardware_kvm(void)
     CHECK(!hint_for((const char *const[]){"kvm", "kvm_intel", NULL}));
     CHECK(!hint_for((const char *const[]){"kvm", "kvm_amd", NULL}));
     /* PVM beside a hardware module: /dev/kvm may well be the hardware one. */
-    CHECK(!hint_for(
-        (const char *const[]){"kvm", "kvm_pvm", "kvm_intel", NULL}));
+    CHECK(
+        !hint_for((const char *const[]){"kvm", "kvm_pvm", "kvm_intel", NULL}));
     CHECK(!hint_for((const char *const[]){NULL}));
 }
 
