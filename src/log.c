@@ -1,6 +1,7 @@
 /* log.c: the process-wide logger behind log.h. */
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +42,7 @@ log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list ap)
 {
     char buf[1024];
     struct timespec now;
-    int n, fd;
+    int n, fd, saved_errno = errno; /* callers log and then test errno */
     double t;
 
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -68,6 +69,7 @@ log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list ap)
         /* Nowhere left to report a logging failure. */
     }
     pthread_mutex_unlock(&log_lock);
+    errno = saved_errno;
 }
 
 void log_write(enum log_level level, const char *tag, const char *fmt, ...)

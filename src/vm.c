@@ -324,10 +324,12 @@ static int vm_create_legacy(struct vm *vm)
     return legacy_create(&vm->legacy, &vm->kvm, &vm->pio, &vm->loop, &lc);
 }
 
-/* Place (dev) in the next MMIO window with the next IRQ (§3.6, §3.8) and
- * wire it: irqfd for its interrupt, ioeventfd + loop source per queue. */
-/* Place (dev) in the next window with the next IRQ; its queue kicks are
- * served on (loop). */
+/*
+ * Place (dev) in the next MMIO window with the next IRQ (§3.6, §3.8) and wire
+ * it: an irqfd for its interrupt, and per queue an ioeventfd whose kicks are
+ * served on (loop).  Takes (dev) in every case: vm_destroy frees it, or it is
+ * freed here if no window is left.
+ */
 static int vm_add_virtio(struct vm *vm, struct virtio_dev *dev,
                          struct evloop *loop)
 {
@@ -352,7 +354,7 @@ static int vm_add_virtio(struct vm *vm, struct virtio_dev *dev,
     if (rc == 0)
         rc = bus_register(&vm->mmio, base, MMIO_WINDOW_SIZE, mmio_bus_handler,
                           dev);
-    for (unsigned int q = 0; rc == 0 && q < dev->ops->num_queues; q++) {
+    for (unsigned int q = 0; rc == 0 && q < dev->num_queues; q++) {
         rc = kvm_ioeventfd(&vm->kvm, virtio_dev_kick_fd(dev, q),
                            base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q, false);
         if (rc == 0)

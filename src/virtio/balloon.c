@@ -157,7 +157,6 @@ static void balloon_destroy(struct virtio_dev *dev)
 static const struct virtio_dev_ops balloon_ops = {
     .name = "balloon",
     .device_id = VIRTIO_ID_BALLOON,
-    .num_queues = BQ_NR,
     .queue_max = 256,
     .features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_BALLOON_F_STATS_VQ |
                 1ULL << VIRTIO_BALLOON_F_FREE_PAGE_HINT |
@@ -176,7 +175,7 @@ int balloon_create(const struct guest_mem *gm, struct virtio_dev **out)
     b = calloc(1, sizeof(*b));
     if (!b)
         return -ENOMEM;
-    rc = virtio_dev_init(&b->vdev, &balloon_ops, gm, "balloon");
+    rc = virtio_dev_init(&b->vdev, &balloon_ops, BQ_NR, gm, "balloon");
     if (rc < 0) {
         free(b);
         return rc;

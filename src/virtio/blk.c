@@ -354,7 +354,6 @@ int blk_create(const struct guest_mem *gm, struct blk_disk *d,
     blk->ops = (struct virtio_dev_ops){
         .name = "blk",
         .device_id = VIRTIO_ID_BLOCK,
-        .num_queues = 1,
         .queue_max = BLK_QUEUE_SIZE,
         .features = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_BLK_F_SEG_MAX |
                     1ULL << VIRTIO_BLK_F_DISCARD |
@@ -369,7 +368,7 @@ int blk_create(const struct guest_mem *gm, struct blk_disk *d,
     if (blk->read_only)
         blk->ops.features |= 1ULL << VIRTIO_BLK_F_RO;
     snprintf(name, sizeof(name), "blk:%s", d->name);
-    rc = virtio_dev_init(&blk->vdev, &blk->ops, gm, name);
+    rc = virtio_dev_init(&blk->vdev, &blk->ops, 1, gm, name);
     if (rc < 0) {
         free(blk);
         return rc;

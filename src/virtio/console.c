@@ -506,7 +506,7 @@ static const struct virtio_dev_ops console_ops = {
     .destroy = console_destroy,
 };
 
-/* One ops table per port count: num_queues is part of the contract. */
+/* Copies of console_ops per port count; the queue count is per device now. */
 static struct virtio_dev_ops ops_by_ports[CONSOLE_MAX_PORTS + 1];
 static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
 
@@ -514,7 +514,6 @@ static void ops_init(void)
 {
     for (unsigned int n = 1; n <= CONSOLE_MAX_PORTS; n++) {
         ops_by_ports[n] = console_ops;
-        ops_by_ports[n].num_queues = 2 + 2 * n;
     }
 }
 
@@ -552,7 +551,8 @@ int console_create(const struct guest_mem *gm, struct evloop *loop,
     con = calloc(1, sizeof(*con) + nports * sizeof(con->ports[0]));
     if (!con)
         return -ENOMEM;
-    rc = virtio_dev_init(&con->vdev, &ops_by_ports[nports], gm, "console");
+    rc = virtio_dev_init(&con->vdev, &ops_by_ports[nports], 2 + 2 * nports, gm,
+                         "console");
     if (rc < 0) {
         free(con);
         return rc;

@@ -78,7 +78,6 @@ static void fs_destroy(struct virtio_dev *dev)
 static const struct virtio_dev_ops fs_ops = {
     .name = "fs",
     .device_id = VIRTIO_ID_FS,
-    .num_queues = 1 + FS_REQUEST_QUEUES,
     .queue_max = FS_QUEUE_SIZE,
     .features = 1ULL << VIRTIO_F_VERSION_1,
     .notify = fs_notify,
@@ -123,7 +122,7 @@ int fs_create(const struct guest_mem *gm, const struct fs_dev_config *cfg,
         return -ENOMEM;
     /* "fs:" and as much of the tag as fits, for logs. */
     snprintf(name, sizeof(name), "fs:%.*s", (int)(sizeof(name) - 4), cfg->tag);
-    rc = virtio_dev_init(&fs->vdev, &fs_ops, gm, name);
+    rc = virtio_dev_init(&fs->vdev, &fs_ops, 1 + FS_REQUEST_QUEUES, gm, name);
     if (rc < 0) {
         free(fs);
         return rc;

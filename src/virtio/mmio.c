@@ -92,7 +92,7 @@ static bool activate(struct virtio_dev *dev)
         return true; /* DRIVER_OK stays set, with NEEDS_RESET */
     }
     dev->active = true;
-    for (unsigned int i = 0; i < dev->ops->num_queues; i++)
+    for (unsigned int i = 0; i < dev->num_queues; i++)
         if (dev->vqs[i].ready &&
             write(dev->vqs[i].kick.fd, &one, sizeof(one)) < 0)
             log_ratelimited(LOG_WARN, "%s: kick write: %m", dev->name);
@@ -104,7 +104,7 @@ static void device_reset(struct virtio_dev *dev)
 {
     if (dev->ops->reset)
         dev->ops->reset(dev);
-    for (unsigned int i = 0; i < dev->ops->num_queues; i++)
+    for (unsigned int i = 0; i < dev->num_queues; i++)
         virtq_reset(&dev->vqs[i]);
     dev->active = false;
     dev->driver_features = 0;
@@ -145,8 +145,7 @@ static void status_write(struct virtio_dev *dev, uint32_t val)
 
 static struct virtq *selected_vq(struct virtio_dev *dev)
 {
-    return dev->queue_sel < dev->ops->num_queues ? &dev->vqs[dev->queue_sel]
-                                                 : NULL;
+    return dev->queue_sel < dev->num_queues ? &dev->vqs[dev->queue_sel] : NULL;
 }
 
 /* Queue registers may change after FEATURES_OK, before DRIVER_OK, while the
@@ -198,7 +197,7 @@ static void queue_notify_write(struct virtio_dev *dev, uint32_t q)
 {
     uint64_t one = 1;
 
-    if (q >= dev->ops->num_queues || !dev->vqs[q].ready) {
+    if (q >= dev->num_queues || !dev->vqs[q].ready) {
         log_ratelimited(LOG_WARN, "%s: notify for queue %u not ready",
                         dev->name, q);
         return;

@@ -63,7 +63,6 @@ static void rng_destroy(struct virtio_dev *dev)
 static const struct virtio_dev_ops rng_ops = {
     .name = "rng",
     .device_id = VIRTIO_ID_RNG,
-    .num_queues = 1,
     .queue_max = 256,
     .features = 1ULL << VIRTIO_F_VERSION_1,
     .notify = rng_notify,
@@ -78,7 +77,7 @@ int rng_create(const struct guest_mem *gm, struct virtio_dev **out)
     rng = calloc(1, sizeof(*rng));
     if (!rng)
         return -ENOMEM;
-    rc = virtio_dev_init(&rng->vdev, &rng_ops, gm, "rng");
+    rc = virtio_dev_init(&rng->vdev, &rng_ops, 1, gm, "rng");
     if (rc < 0) {
         free(rng);
         return rc;

@@ -31,23 +31,25 @@ static void close_kicks(struct virtio_dev *dev, unsigned int n)
 }
 
 int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
-                    const struct guest_mem *gm, const char *name)
+                    unsigned int num_queues, const struct guest_mem *gm,
+                    const char *name)
 {
     unsigned int i;
     int rc;
 
-    if (ops->num_queues == 0 || ops->num_queues > 64 ||
-        !IS_POW2(ops->queue_max) || ops->queue_max > VIRTQ_MAX_SIZE)
+    if (num_queues == 0 || num_queues > 64 || !IS_POW2(ops->queue_max) ||
+        ops->queue_max > VIRTQ_MAX_SIZE)
         return -EINVAL;
     memset(dev, 0, sizeof(*dev));
     dev->ops = ops;
     dev->gm = gm;
+    dev->num_queues = num_queues;
     dev->irqfd = -1;
     snprintf(dev->name, sizeof(dev->name), "%s", name ? name : ops->name);
-    dev->vqs = calloc(ops->num_queues, sizeof(*dev->vqs));
+    dev->vqs = calloc(num_queues, sizeof(*dev->vqs));
     if (!dev->vqs)
         return -ENOMEM;
-    for (i = 0; i < ops->num_queues; i++) {
+    for (i = 0; i < num_queues; i++) {
         struct virtq *vq = &dev->vqs[i];
 
         vq->dev = dev;
@@ -76,7 +78,7 @@ void virtio_dev_destroy(struct virtio_dev *dev)
     if (!dev)
         return;
     if (dev->vqs) {
-        close_kicks(dev, dev->ops->num_queues);
+        close_kicks(dev, dev->num_queues);
         free(dev->vqs);
         dev->vqs = NULL;
         pthread_mutex_destroy(&dev->lock);
@@ -88,7 +90,7 @@ void virtio_dev_destroy(struct virtio_dev *dev)
 
 int virtio_dev_kick_fd(const struct virtio_dev *dev, unsigned int q)
 {
-    return q < dev->ops->num_queues ? dev->vqs[q].kick.fd : -1;
+    return q < dev->num_queues ? dev->vqs[q].kick.fd : -1;
 }
 
 void virtio_dev_kick(struct virtio_dev *dev, unsigned int q)
@@ -96,7 +98,7 @@ void virtio_dev_kick(struct virtio_dev *dev, unsigned int q)
     struct virtq *vq;
     uint64_t count;
 
-    if (q >= dev->ops->num_queues)
+    if (q >= dev->num_queues)
         return;
     vq = &dev->vqs[q];
     /* Drain first: a kick arriving while we process is seen next time. */

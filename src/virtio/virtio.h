@@ -32,7 +32,6 @@ struct virtio_dev;
 struct virtio_dev_ops {
     const char *name;   /* "rng", "console", ...; for logs */
     uint32_t device_id; /* VIRTIO_ID_* */
-    unsigned int num_queues;
     uint16_t queue_max; /* QueueNumMax of every queue: power of two */
     uint64_t features;  /* offered; VIRTIO_F_VERSION_1 is always added */
     /*
@@ -83,7 +82,8 @@ struct virtio_dev {
     uint32_t needs_reset; /* VIRTIO_CONFIG_S_NEEDS_RESET or 0 */
 
     /* Immutable after mmio_setup(). */
-    struct virtq *vqs;  /* ops->num_queues entries */
+    unsigned int num_queues; /* entries of vqs */
+    struct virtq *vqs;
     int irqfd;          /* eventfd the KVM layer registers (irqfd) */
     uint64_t mmio_base; /* for the command line */
     uint32_t irq;       /* GSI, for the command line */
@@ -92,13 +92,14 @@ struct virtio_dev {
 };
 
 /*
- * Initialise (dev) for (ops) on guest memory (gm), named (name): allocate the
- * queues and their kick eventfds.  Returns 0, -EINVAL for bad ops
- * (queue_max not a power of two or above VIRTQ_MAX_SIZE), -ENOMEM or -errno
- * from eventfd().  Build thread.
+ * Initialise (dev) for (ops) with (num_queues) queues on guest memory (gm),
+ * named (name): allocate the queues and their kick eventfds.  Returns 0,
+ * -EINVAL for bad ops (queue_max not a power of two or above VIRTQ_MAX_SIZE)
+ * or num_queues not in 1..64, -ENOMEM or -errno from eventfd().  Build thread.
  */
 int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
-                    const struct guest_mem *gm, const char *name);
+                    unsigned int num_queues, const struct guest_mem *gm,
+                    const char *name);
 
 /*
  * Release what virtio_dev_init() acquired, then call ops->destroy (which may

@@ -55,7 +55,6 @@ static void t_config_write(struct virtio_dev *dev, uint32_t off,
 static const struct virtio_dev_ops test_ops = {
     .name = "test",
     .device_id = VIRTIO_ID_CONSOLE,
-    .num_queues = 2,
     .queue_max = 16,
     .features = 1ULL << 3 | 1ULL << VIRTIO_RING_F_EVENT_IDX,
     .config_write = t_config_write,
@@ -74,7 +73,7 @@ static void setup(void)
 {
     fake_mem_init(&mem, RAM_BASE, RAM_SIZE);
     td = calloc(1, sizeof(*td));
-    CHECK_EQ(virtio_dev_init(&td->vdev, &test_ops, &mem.gm, NULL), 0);
+    CHECK_EQ(virtio_dev_init(&td->vdev, &test_ops, 2, &mem.gm, NULL), 0);
     dev = &td->vdev;
     memcpy(td->config, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
     dev->config = td->config;
