@@ -2,6 +2,7 @@
 #define LOG_TAG "evloop"
 #include "evloop.h"
 #include "log.h"
+#include "sandbox/thread.h"
 
 #include <errno.h>
 #include <string.h>
@@ -106,17 +107,16 @@ static void *evloop_main(void *arg)
 {
     struct evloop *l = arg;
 
-    pthread_setname_np(pthread_self(), l->name);
     evloop_run(l);
     return NULL;
 }
 
 int evloop_start_thread(struct evloop *l)
 {
-    int rc = pthread_create(&l->thread, NULL, evloop_main, l);
+    int rc = thread_start(&l->thread, l->name, evloop_main, l);
 
     l->has_thread = rc == 0;
-    return -rc; /* pthread_create returns a positive errno */
+    return rc;
 }
 
 void evloop_destroy(struct evloop *l)

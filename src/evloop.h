@@ -60,7 +60,8 @@ int evloop_run(struct evloop *l);
 /* Make evloop_run() return soon.  Any thread, async-signal-safe. */
 void evloop_stop(struct evloop *l);
 
-/* Run the loop on a new thread named (l->name).  Returns 0 or -errno. */
+/* Run the loop on a new thread named (l->name), host signals blocked
+ * (sandbox/thread.h).  Returns 0 or -errno. */
 int evloop_start_thread(struct evloop *l);
 
 /* Stop the loop, join its thread if it has one, close its fds. */

@@ -4,6 +4,7 @@
 #include "bus.h"
 #include "kvm/kvm.h"
 #include "log.h"
+#include "sandbox/thread.h"
 #include "util.h"
 
 #include <errno.h>
@@ -230,12 +231,10 @@ static int vcpu_loop(struct vcpu *v)
 static void *vcpu_main(void *arg)
 {
     struct vcpu *v = arg;
-    char name[16];
     sigset_t set;
     int action;
 
-    snprintf(name, sizeof(name), "krun-vcpu%u", v->index);
-    pthread_setname_np(pthread_self(), name);
+    /* thread_start blocked every signal: open only the kick. */
     sigemptyset(&set);
     sigaddset(&set, VCPU_KICK_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -252,13 +251,15 @@ static void *vcpu_main(void *arg)
 
 int vcpu_start(struct vcpu *v, const struct vcpu_env *env)
 {
+    char name[16];
     int rc;
 
     pthread_once(&kick_once, vcpu_install_kick_handler);
     v->env = env;
-    rc = pthread_create(&v->thread, NULL, vcpu_main, v);
+    snprintf(name, sizeof(name), "krun-vcpu%u", v->index);
+    rc = thread_start(&v->thread, name, vcpu_main, v);
     v->started = rc == 0;
-    return -rc; /* pthread_create returns a positive errno */
+    return rc;
 }
 
 void vcpu_kick(struct vcpu *v)

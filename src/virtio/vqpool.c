@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox/thread.h"
 #include "util.h"
 #include "virtio/virtio.h"
 
@@ -109,12 +110,12 @@ static void *worker_main(void *arg)
 int vqpool_start(struct vqpool *pool)
 {
     for (unsigned int i = 0; i < pool->nr_workers; i++) {
-        int rc = pthread_create(&pool->workers[i], NULL, worker_main, pool);
+        int rc = thread_start(&pool->workers[i], pool->thread_name,
+                              worker_main, pool);
 
-        if (rc != 0)
-            return -rc;
+        if (rc < 0)
+            return rc;
         pool->nr_started++;
-        pthread_setname_np(pool->workers[i], pool->thread_name);
     }
     return 0;
 }

@@ -149,3 +149,37 @@ GUEST_TEST(test_con_in)
     put_str("\nin eof=1\n");
     return NULL;
 }
+
+/*
+ * Wait for the ^C byte the host's SIGINT becomes (stdin not a terminal) on
+ * the console port; the host keeps sending SIGINT until the VM ends.
+ */
+GUEST_TEST(test_con_intr)
+{
+    const char *why = con_init(c);
+    struct con_port *p = why ? NULL : con_port(0);
+    const uint8_t *data;
+    uint32_t len;
+    int head;
+
+    if (why)
+        return why;
+    if (!p || !con_wait_all_open())
+        return "no console port";
+    con_set_open(p, true);
+    put_str("waiting for ^C\n");
+    for (uint64_t spin = 0; spin < VQ_SPINS; spin++) {
+        con_poll();
+        head = con_rx_take(p, &data, &len);
+        if (head < 0)
+            continue;
+        for (uint32_t i = 0; i < len; i++) {
+            if (data[i] == 0x03) {
+                put_str("got ^C\n");
+                return NULL;
+            }
+        }
+        con_rx_give(p, head);
+    }
+    return "no ^C arrived";
+}

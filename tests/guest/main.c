@@ -189,6 +189,7 @@ static const struct guest_test tests[] = {
     {"con_names", test_con_names},
     {"con_out", test_con_out},
     {"con_in", test_con_in},
+    {"con_intr", test_con_intr},
     {"fs", test_fs},
     {"fs_init", test_fs_init},
     {"fs_badlen", test_fs_badlen},

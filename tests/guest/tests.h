@@ -21,6 +21,7 @@ GUEST_TEST(test_rng);       /* rng.c */
 GUEST_TEST(test_con_names); /* console_tests.c */
 GUEST_TEST(test_con_out);
 GUEST_TEST(test_con_in);
+GUEST_TEST(test_con_intr);
 GUEST_TEST(test_fs); /* fs_tests.c */
 GUEST_TEST(test_fs_init);
 GUEST_TEST(test_fs_badlen); /* fs_hostile.c */

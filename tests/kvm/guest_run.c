@@ -23,6 +23,13 @@ const char *guest_elf(void)
     return GUEST_ELF;
 }
 
+static pid_t last_pid;
+
+int guest_pid(void)
+{
+    return last_pid;
+}
+
 void guest_require_kvm(void)
 {
     int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -116,6 +123,7 @@ static void reap(pid_t pid, long deadline, struct guest_result *res)
         usleep(1000);
     }
     res->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+    res->signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
 }
 
 int guest_run(const struct guest_opts *o, struct guest_result *res)
@@ -138,6 +146,7 @@ int guest_run(const struct guest_opts *o, struct guest_result *res)
     }
     close(out[1]);
     close(err[1]);
+    last_pid = pid;
     if (o->forked)
         o->forked(o->arg);
     collect((int[2]){out[0], err[0]}, (char *[2]){res->serial, res->log},

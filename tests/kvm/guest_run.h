@@ -14,6 +14,7 @@ struct guest_result {
     char serial[8192]; /* COM1 output, NUL-terminated (truncated) */
     char log[8192];    /* the child's stderr (library log) */
     int status;        /* exit status, or -1 if killed/timed out */
+    int signal;        /* the signal that killed it, else 0 */
     bool timed_out;
     int start_rc; /* krun_* error seen by the child, else 0 */
 };
@@ -32,6 +33,10 @@ struct guest_opts {
     void (*forked)(void *arg);
     void *arg;
 };
+
+/* The pid of the VM guest_run() forked last (valid in o->forked and until
+ * guest_run() returns; it is reaped then). */
+int guest_pid(void);
 
 /* Skip the whole program (exit 77) if /dev/kvm cannot be used. */
 void guest_require_kvm(void);
