@@ -110,8 +110,8 @@ static void *worker_main(void *arg)
 int vqpool_start(struct vqpool *pool)
 {
     for (unsigned int i = 0; i < pool->nr_workers; i++) {
-        int rc = thread_start(&pool->workers[i], pool->thread_name,
-                              worker_main, pool);
+        int rc = thread_start(&pool->workers[i], pool->thread_name, worker_main,
+                              pool);
 
         if (rc < 0)
             return rc;
