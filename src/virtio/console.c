@@ -27,6 +27,11 @@
 #define RX_BUF_SIZE  4096
 #define LINE_MAX_LEN 256
 #define CTRL_PENDING (4 * CONSOLE_MAX_PORTS + 8)
+/* Per port: guest output a device reset took off the ring before out_fd
+ * could take it.  Linux resets every virtio device on its way to reboot,
+ * right after the workload's last write: at most a full ring (32 buffers of
+ * at most 32 KiB from its driver), and a bound against a hostile guest. */
+#define BACKLOG_MAX (2u << 20)
 
 /* Control message header (virtio 1.2 §5.3.6.2), little endian. */
 struct ctrl_hdr {
@@ -68,6 +73,8 @@ struct port {
     bool tx_busy; /* tx_req is half written to a full out_fd */
     struct virtq_req tx_req;
     struct iov_iter tx_it;
+    uint8_t *backlog; /* kept at a reset, written before any newer output */
+    size_t backlog_off, backlog_len, backlog_cap;
     char line[LINE_MAX_LEN]; /* out_to_log: the unfinished line */
     size_t line_len;
 };
@@ -323,6 +330,24 @@ static void port_log(struct port *p, const uint8_t *buf, size_t len)
     }
 }
 
+/* One write of (n) bytes to out_fd: the bytes it took, all (n) after an
+ * error (dropped: nobody can take them), or -1 while the fd is full. */
+static ssize_t port_out(struct port *p, const void *buf, size_t n)
+{
+    ssize_t done;
+
+    do
+        done = write(p->cfg.out_fd, buf, n);
+    while (done < 0 && errno == EINTR);
+    if (done < 0 && errno == EAGAIN)
+        return -1;
+    if (done < 0) {
+        log_ratelimited(LOG_WARN, "port %u: output: %m; dropping", p->id);
+        return (ssize_t)n;
+    }
+    return done;
+}
+
 /* Write the rest of tx_req; false if out_fd is full (retry on EPOLLOUT). */
 static bool port_write(struct port *p)
 {
@@ -330,30 +355,110 @@ static bool port_write(struct port *p)
     size_t n;
 
     while ((n = iov_peek(&p->tx_it, &buf, SIZE_MAX)) > 0) {
-        ssize_t done = n;
+        ssize_t done = (ssize_t)n;
 
         if (p->cfg.out_to_log)
             port_log(p, buf, n);
-        else if (p->cfg.out_fd >= 0)
-            done = write(p->cfg.out_fd, buf, n);
-        if (done < 0 && errno == EINTR)
-            continue;
-        if (done < 0 && errno == EAGAIN)
+        else if (p->cfg.out_fd >= 0 && (done = port_out(p, buf, n)) < 0)
             return false;
-        if (done < 0) {
-            log_ratelimited(LOG_WARN, "port %u: output: %m; dropping", p->id);
-            done = (ssize_t)iov_remaining(&p->tx_it);
-        }
         iov_skip(&p->tx_it, (size_t)done);
     }
     return true;
 }
 
+/* Write the backlog; false while out_fd is full. */
+static bool port_write_backlog(struct port *p)
+{
+    while (p->backlog_off < p->backlog_len) {
+        ssize_t done = port_out(p, p->backlog + p->backlog_off,
+                                p->backlog_len - p->backlog_off);
+
+        if (done < 0)
+            return false;
+        p->backlog_off += (size_t)done;
+    }
+    p->backlog_off = p->backlog_len = 0;
+    return true;
+}
+
+/* Keep (len) bytes of guest output behind the backlog (reset path). */
+static void port_keep(struct port *p, const uint8_t *buf, size_t len)
+{
+    size_t want;
+
+    if (p->cfg.out_to_log)
+        return port_log(p, buf, len);
+    if (p->cfg.out_fd < 0)
+        return;
+    if (p->backlog_off > 0) {
+        memmove(p->backlog, p->backlog + p->backlog_off,
+                p->backlog_len - p->backlog_off);
+        p->backlog_len -= p->backlog_off;
+        p->backlog_off = 0;
+    }
+    want = p->backlog_len + MIN(len, BACKLOG_MAX - p->backlog_len);
+    if (want > p->backlog_cap) {
+        uint8_t *nb;
+
+        want = MIN(MAX(want, 2 * p->backlog_cap), (size_t)BACKLOG_MAX);
+        nb = realloc(p->backlog, want);
+
+        if (nb) {
+            p->backlog = nb;
+            p->backlog_cap = want;
+        }
+    }
+    if (len > p->backlog_cap - p->backlog_len)
+        log_ratelimited(LOG_WARN,
+                        "port %u: %zu bytes of output dropped at "
+                        "a reset (backlog full)",
+                        p->id, len - (p->backlog_cap - p->backlog_len));
+    len = MIN(len, p->backlog_cap - p->backlog_len);
+    if (len > 0)
+        memcpy(p->backlog + p->backlog_len, buf, len);
+    p->backlog_len += len;
+}
+
+/*
+ * Hand (sink) every byte the guest gave the port and the host did not write
+ * yet, in order: the rest of tx_req, then each request on the tx queue (at
+ * most one queue's worth: a guest that keeps adding cannot hold us here),
+ * pushed as used when (push).  Returns what the sinks return, summed.
+ */
+static size_t port_take_tx(struct port *p, bool push,
+                           size_t (*sink)(struct port *p, const uint8_t *buf,
+                                          size_t len, void *arg),
+                           void *arg)
+{
+    struct virtq *vq = &p->con->vdev.vqs[rx_queue(p->id) + 1];
+    bool can_pop = live(p->con) && vq->ready;
+    size_t sum = 0;
+    void *buf;
+    size_t n;
+
+    for (unsigned int i = 0; i <= vq->size; i++) {
+        if (!p->tx_busy) {
+            if (!can_pop || virtq_pop(vq, &p->tx_req) <= 0)
+                break;
+            virtq_req_reader(&p->tx_req, &p->tx_it);
+        }
+        p->tx_busy = false;
+        while ((n = iov_peek(&p->tx_it, &buf, SIZE_MAX)) > 0) {
+            sum += sink(p, buf, n, arg);
+            iov_skip(&p->tx_it, n);
+        }
+        if (push)
+            virtq_push(vq, p->tx_req.head, 0);
+    }
+    return sum;
+}
+
 static void port_tx(struct port *p, struct virtq *vq)
 {
+    bool backlog_out = port_write_backlog(p);
     int rc = 0;
 
-    for (;;) {
+    while (backlog_out) {
         if (!p->tx_busy) {
             rc = virtq_pop(vq, &p->tx_req);
             if (rc <= 0)
@@ -369,47 +474,39 @@ static void port_tx(struct port *p, struct virtq *vq)
     if (rc < 0)
         virtio_dev_fail(&p->con->vdev, "malformed tx request");
     virtq_notify(vq);
-    watch(p, &p->out_src, &p->out_watched, EPOLLOUT, p->tx_busy);
+    watch(p, &p->out_src, &p->out_watched, EPOLLOUT,
+          p->tx_busy || !backlog_out);
 }
 
-/* Write what is left of tx_req for the exit path; returns bytes dropped. */
-static size_t port_drain_req(struct port *p, struct drain *d)
+static size_t sink_keep(struct port *p, const uint8_t *buf, size_t len,
+                        void *arg)
 {
-    size_t dropped = 0;
-    void *buf;
-    size_t n;
+    port_keep(p, buf, len);
+    return 0;
+}
 
-    while ((n = iov_peek(&p->tx_it, &buf, SIZE_MAX)) > 0) {
-        if (p->cfg.out_to_log)
-            port_log(p, buf, n);
-        else if (p->cfg.out_fd >= 0)
-            dropped += n - drain_write(d, p->cfg.out_fd, buf, n);
-        iov_skip(&p->tx_it, n);
-    }
-    return dropped;
+/* Exit path: write with waits; returns the bytes dropped. */
+static size_t sink_drain(struct port *p, const uint8_t *buf, size_t len,
+                         void *arg)
+{
+    if (p->cfg.out_to_log)
+        port_log(p, buf, len);
+    else if (p->cfg.out_fd >= 0)
+        return len - drain_write(arg, p->cfg.out_fd, buf, len);
+    return 0;
 }
 
 static size_t port_drain(struct port *p, int stall_ms)
 {
-    struct virtq *vq = &p->con->vdev.vqs[rx_queue(p->id) + 1];
     struct drain d = {.stall_ms = stall_ms};
-    bool can_pop = live(p->con) && vq->ready;
-    size_t dropped = 0;
+    size_t dropped;
     char who[32];
 
-    /* With the vCPUs stopped the ring holds at most one queue's worth; the
-     * bound keeps a guest that still runs from holding the exit up. */
-    for (unsigned int i = 0; i <= vq->size; i++) {
-        if (!p->tx_busy) {
-            if (!can_pop || virtq_pop(vq, &p->tx_req) <= 0)
-                break;
-            virtq_req_reader(&p->tx_req, &p->tx_it);
-            p->tx_busy = true;
-        }
-        dropped += port_drain_req(p, &d);
-        p->tx_busy = false;
-        virtq_push(vq, p->tx_req.head, 0);
-    }
+    dropped = p->backlog_len ? sink_drain(p, p->backlog + p->backlog_off,
+                                          p->backlog_len - p->backlog_off, &d)
+                             : 0;
+    p->backlog_off = p->backlog_len = 0;
+    dropped += port_take_tx(p, true, sink_drain, &d);
     if (p->line_len > 0)
         port_log_line(p);
     snprintf(who, sizeof(who), "console port %u", p->id);
@@ -429,6 +526,7 @@ size_t console_drain(struct virtio_dev *dev, int stall_ms)
     return dropped;
 }
 
+/* out_fd has room: the backlog first, then the queue if the device runs. */
 static void port_output_ready(struct ev_source *src, uint32_t events)
 {
     struct port *p = container_of(src, struct port, out_src);
@@ -436,6 +534,9 @@ static void port_output_ready(struct ev_source *src, uint32_t events)
     pthread_mutex_lock(&p->con->vdev.qlock);
     if (live(p->con))
         port_tx(p, &p->con->vdev.vqs[rx_queue(p->id) + 1]);
+    else
+        watch(p, &p->out_src, &p->out_watched, EPOLLOUT,
+              !port_write_backlog(p));
     pthread_mutex_unlock(&p->con->vdev.qlock);
 }
 
@@ -472,9 +573,12 @@ static void console_reset(struct virtio_dev *dev)
         struct port *p = &con->ports[i];
 
         watch(p, &p->in_src, &p->in_watched, EPOLLIN, false);
-        watch(p, &p->out_src, &p->out_watched, EPOLLOUT, false);
         p->guest_open = false;
-        p->tx_busy = false;
+        /* The driver handed these bytes over (Linux resets on its way to
+         * reboot): keep them for out_fd instead of dropping them. */
+        port_take_tx(p, false, sink_keep, NULL);
+        watch(p, &p->out_src, &p->out_watched, EPOLLOUT,
+              !port_write_backlog(p));
     }
 }
 
@@ -491,6 +595,7 @@ static void console_destroy(struct virtio_dev *dev)
             close(p->cfg.in_fd);
         if (p->cfg.out_fd >= 0)
             close(p->cfg.out_fd);
+        free(p->backlog);
     }
     free(con);
 }

@@ -58,7 +58,9 @@ void console_inject(struct virtio_dev *dev, const void *buf, size_t len);
 /*
  * The VM is over: write out everything the guest handed to (dev)'s ports
  * and the host has not written yet, port by port in port order, each in
- * the order the guest queued it: the request a full fd interrupted, then
+ * the order the guest queued it: what a device reset took off the ring
+ * (the guest kernel resets its devices before it reboots), the request a
+ * full fd interrupted, then
  * every request still on the port's transmit queue (kicked or not, at most
  * one queue's worth), then a console line not yet ended by a newline.
  * Waits while an fd is full; gives up on a port at a write error (EPIPE,

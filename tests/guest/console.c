@@ -225,6 +225,11 @@ bool con_tx_flush(struct con_port *p)
     return true;
 }
 
+void con_reset(void)
+{
+    vdev_reset(&con.dev);
+}
+
 int con_rx_take(struct con_port *p, const uint8_t **data, uint32_t *len)
 {
     int head = vq_used(&p->rx, len);

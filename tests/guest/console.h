@@ -56,6 +56,10 @@ bool con_tx(struct con_port *p, const struct vbuf *b, unsigned n);
 /* Wait until the device has consumed every tx buffer of (p). */
 bool con_tx_flush(struct con_port *p);
 
+/* Reset the device (status 0), as Linux does to every virtio device when it
+ * shuts down for a reboot. */
+void con_reset(void);
+
 /*
  * The next rx buffer the device filled on (p): its head (for con_rx_give)
  * with (*data, *len) pointing into it; -1 if none is there now.

@@ -2,8 +2,9 @@
  * console_tests.c: virtio-console through the real device.  con_names
  * prints the ports the device announced; con_out streams the pattern to a
  * named port (flush=0: and exits without waiting for the host to take
- * it); con_in reads a port until the host's PORT_OPEN 0 (EOF).
- * Byte counts and FNV-1a checksums go to COM1 for the host to compare.
+ * it, reset=1: after a device reset); con_in reads a port until the host's
+ * PORT_OPEN 0 (EOF). Byte counts and FNV-1a checksums go to COM1 for the host
+ * to compare.
  */
 #include "console.h"
 #include "guest.h"
@@ -109,9 +110,13 @@ GUEST_TEST(test_con_out)
     put_dec(chains * (8 + OUT_REPEAT * OUT_BLOCK));
     put_char('\n');
     /* flush=0: exit with the last chains still in the ring, unread by the
-     * host, like a workload whose last write() was just before exit. */
-    if (cmdline_num(c, "flush=", 1) == 0)
+     * host, like a workload whose last write() was just before exit;
+     * reset=1: and reset the device first, as Linux's reboot does. */
+    if (cmdline_num(c, "flush=", 1) == 0) {
+        if (cmdline_num(c, "reset=", 0))
+            con_reset();
         return NULL;
+    }
     return con_tx_flush(p) ? NULL : "tx buffers not consumed";
 }
 

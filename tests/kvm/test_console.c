@@ -276,6 +276,17 @@ static void test_out_at_exit_slow_reader(void)
     run_out(4, " flush=0", &s);
 }
 
+/* The same, but the guest resets the device before it exits, as Linux does
+ * on reboot (virtio_dev_shutdown): what the ring held at the reset must
+ * still arrive. */
+static void test_out_reset_at_exit(void)
+{
+    struct stream s;
+
+    stream_init_slow(&s, 500, 200);
+    run_out(4, " flush=0 reset=1", &s);
+}
+
 static int setup_named_port(uint32_t ctx, void *arg)
 {
     struct stream *s = arg;
@@ -365,6 +376,7 @@ int main(void)
     RUN(test_out_10mib);
     RUN(test_out_named_port);
     RUN(test_out_at_exit_slow_reader);
+    RUN(test_out_reset_at_exit);
     RUN(test_in_1mib);
     RUN(test_in_empty);
     RUN(test_in_devnull);
