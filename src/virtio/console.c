@@ -611,17 +611,6 @@ static const struct virtio_dev_ops console_ops = {
     .destroy = console_destroy,
 };
 
-/* Copies of console_ops per port count; the queue count is per device now. */
-static struct virtio_dev_ops ops_by_ports[CONSOLE_MAX_PORTS + 1];
-static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
-
-static void ops_init(void)
-{
-    for (unsigned int n = 1; n <= CONSOLE_MAX_PORTS; n++) {
-        ops_by_ports[n] = console_ops;
-    }
-}
-
 /* epoll refuses regular files and /dev/null, which are always readable. */
 static bool pollable(int fd)
 {
@@ -652,11 +641,11 @@ int console_create(const struct guest_mem *gm, struct evloop *loop,
 
     if (nports == 0 || nports > CONSOLE_MAX_PORTS || !loop)
         return -EINVAL;
-    pthread_once(&ops_once, ops_init);
     con = calloc(1, sizeof(*con) + nports * sizeof(con->ports[0]));
     if (!con)
         return -ENOMEM;
-    rc = virtio_dev_init(&con->vdev, &ops_by_ports[nports], 2 + 2 * nports, gm,
+    /* Queues: port 0 rx/tx, control rx/tx, then rx/tx per further port. */
+    rc = virtio_dev_init(&con->vdev, &console_ops, 2 + 2 * nports, gm,
                          "console");
     if (rc < 0) {
         free(con);
