@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "libkrun.h"
 #include "log.h"
 
 /* Upstream's builder capacity; the guest keeps only CMDLINE_GUEST_MAX. */
@@ -203,6 +204,17 @@ static void add_args(struct line *l, const struct vm_config *cfg)
     }
 }
 
+/* KRUN_DHCP=1 after the devices if any interface asks for DHCP (§3.7 6). */
+static void add_dhcp(struct line *l, const struct vm_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nr_nets; i++)
+        if (cfg->nets[i].flags & NET_FLAG_DHCP_CLIENT) {
+            add(l, " KRUN_DHCP=1");
+            l->envs++;
+            return;
+        }
+}
+
 /* What the guest kernel would truncate or panic on. */
 static void check_guest_limits(struct line *l)
 {
@@ -246,6 +258,7 @@ int cmdline_compose(const struct vm_config *cfg, const char *const *devices,
         add(l, " ");
         add(l, devices[i]);
     }
+    add_dhcp(l, cfg);
     add_args(l, cfg);
     check_guest_limits(l);
     err = l->err;

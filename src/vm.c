@@ -32,6 +32,7 @@
 #include "virtio/console.h"
 #include "virtio/fs.h"
 #include "virtio/mmio.h"
+#include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/virtio.h"
 #include "util.h"
@@ -501,6 +502,46 @@ static int vm_add_disks(struct vm *vm)
     return rc;
 }
 
+/* A virtio-net interface (eth<index>) on its own loop thread. */
+static int vm_add_net(struct vm *vm, const struct vm_net *n, unsigned int index)
+{
+    struct virtio_dev *dev;
+    char name[16];
+    int rc;
+
+    snprintf(name, sizeof(name), "eth%u", index);
+    rc = net_create(&vm->gm, n, name, &dev);
+    if (rc == 0)
+        rc = vm_add_virtio(vm, dev, net_loop(dev));
+    if (rc == 0)
+        rc = net_start(dev);
+    return rc;
+}
+
+/* Interfaces in call order, then the legacy one (§2.7, §3.1 step 7). */
+static int vm_add_nets(struct vm *vm)
+{
+    const struct vm_legacy_net *l = &vm->cfg->legacy_net;
+    struct vm_net legacy = {
+        .backend = l->kind == VM_LEGACY_NET_PASST ? VM_NET_UNIXSTREAM
+                                                  : VM_NET_UNIXGRAM,
+        .path = l->path,
+        .fd = l->fd,
+        .features = COMPAT_NET_FEATURES,
+        .flags = l->kind == VM_LEGACY_NET_GVPROXY ? NET_FLAG_VFKIT : 0,
+    };
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < vm->cfg->nr_nets; i++)
+        rc = vm_add_net(vm, &vm->cfg->nets[i], (unsigned int)i);
+    if (rc == 0 && l->kind != VM_LEGACY_NET_NONE) {
+        memcpy(legacy.mac, l->mac, sizeof(legacy.mac));
+        rc = vm_add_net(vm, &legacy, (unsigned int)i);
+    }
+    return rc;
+}
+
 /* virtio devices in upstream's attach order (§3.8). */
 static int vm_create_virtio(struct vm *vm)
 {
@@ -521,6 +562,8 @@ static int vm_create_virtio(struct vm *vm)
         rc = vm_add_fs(vm, &vm->cfg->fs[i]);
     if (rc == 0)
         rc = vm_add_disks(vm);
+    if (rc == 0)
+        rc = vm_add_nets(vm);
     return rc;
 }
 

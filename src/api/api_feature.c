@@ -17,7 +17,7 @@ static const struct {
     bool known; /* a KRUN_FEATURE_* constant (3 and 5 are unused) */
     bool works;
 } features[] = {
-    [KRUN_FEATURE_NET] = {true, false},
+    [KRUN_FEATURE_NET] = {true, true},
     [KRUN_FEATURE_BLK] = {true, true},
     [KRUN_FEATURE_GPU] = {true, false},
     [KRUN_FEATURE_INPUT] = {true, false},

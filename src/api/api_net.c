@@ -75,7 +75,6 @@ KRUN_API int32_t krun_add_net_unixstream(uint32_t ctx_id, const char *c_path,
                                          int fd, uint8_t *const c_mac,
                                          uint32_t features, uint32_t flags)
 {
-    API_PENDING(PENDING_NET);
     return add_net(ctx_id, VM_NET_UNIXSTREAM, c_path, fd, c_mac, features,
                    flags);
 }
@@ -84,7 +83,6 @@ KRUN_API int32_t krun_add_net_unixgram(uint32_t ctx_id, const char *c_path,
                                        int fd, uint8_t *const c_mac,
                                        uint32_t features, uint32_t flags)
 {
-    API_PENDING(PENDING_NET);
     return add_net(ctx_id, VM_NET_UNIXGRAM, c_path, fd, c_mac, features, flags);
 }
 
@@ -92,7 +90,6 @@ KRUN_API int32_t krun_add_net_tap(uint32_t ctx_id, char *c_tap_name,
                                   uint8_t *const c_mac, uint32_t features,
                                   uint32_t flags)
 {
-    API_PENDING(PENDING_NET);
     return add_net(ctx_id, VM_NET_TAP, c_tap_name, -1, c_mac, features, flags);
 }
 
@@ -122,7 +119,6 @@ static int set_legacy_net(uint32_t ctx_id, enum vm_legacy_net_kind kind, int fd,
 
 KRUN_API int32_t krun_set_passt_fd(uint32_t ctx_id, int fd)
 {
-    API_PENDING(PENDING_NET);
     if (fd < 0)
         return -EINVAL;
     return set_legacy_net(ctx_id, VM_LEGACY_NET_PASST, fd, NULL);
@@ -130,7 +126,6 @@ KRUN_API int32_t krun_set_passt_fd(uint32_t ctx_id, int fd)
 
 KRUN_API int32_t krun_set_gvproxy_path(uint32_t ctx_id, char *c_path)
 {
-    API_PENDING(PENDING_NET);
     char *path;
     int rc = args_str(c_path, &path);
 
@@ -141,7 +136,6 @@ KRUN_API int32_t krun_set_gvproxy_path(uint32_t ctx_id, char *c_path)
 
 KRUN_API int32_t krun_set_net_mac(uint32_t ctx_id, uint8_t *const c_mac)
 {
-    API_PENDING(PENDING_NET);
     struct ctx *ctx;
 
     if (!c_mac)

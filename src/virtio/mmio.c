@@ -41,7 +41,7 @@ static const struct {
 
 static uint64_t offered_features(const struct virtio_dev *dev)
 {
-    return dev->ops->features | (1ULL << VIRTIO_F_VERSION_1);
+    return dev->features | (1ULL << VIRTIO_F_VERSION_1);
 }
 
 static void set_status(struct virtio_dev *dev, uint32_t status)

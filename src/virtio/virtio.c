@@ -45,6 +45,7 @@ int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
     dev->gm = gm;
     dev->num_queues = num_queues;
     dev->irqfd = -1;
+    dev->features = ops->features;
     snprintf(dev->name, sizeof(dev->name), "%s", name ? name : ops->name);
     dev->vqs = calloc(num_queues, sizeof(*dev->vqs));
     if (!dev->vqs)

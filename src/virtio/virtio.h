@@ -82,6 +82,8 @@ struct virtio_dev {
     uint32_t needs_reset; /* VIRTIO_CONFIG_S_NEEDS_RESET or 0 */
 
     /* Immutable after mmio_setup(). */
+    uint64_t features;       /* offered: ops->features, which a device may
+                                change after virtio_dev_init (per instance) */
     unsigned int num_queues; /* entries of vqs */
     struct virtq *vqs;
     int irqfd;          /* eventfd the KVM layer registers (irqfd) */

@@ -597,10 +597,11 @@ static void test_features(void)
     CHECK_EQ(krun_has_feature(5), -EINVAL);
     CHECK_EQ(krun_has_feature(12), -EINVAL);
     CHECK_EQ(krun_has_feature(1ULL << 40), -EINVAL);
-    /* Of the optional features only blk and the embedded init exist. */
+    /* Of the optional features only net, blk and the embedded init exist. */
     for (uint64_t f = 0; f < KRUN_FEATURE_INIT_BLOB; f++) {
         if (f != 3 && f != 5)
-            CHECK_EQ(krun_has_feature(f), f == KRUN_FEATURE_BLK);
+            CHECK_EQ(krun_has_feature(f),
+                     f == KRUN_FEATURE_BLK || f == KRUN_FEATURE_NET);
     }
     CHECK_EQ(krun_has_feature(KRUN_FEATURE_INIT_BLOB), 1);
 }
@@ -727,19 +728,13 @@ static void test_pending_devices(void)
     int32_t ctx = krun_create_ctx();
 
     api_pending_allow(false);
-    /* virtio-blk exists: the disk calls record. */
-    CHECK_EQ(krun_add_disk(ctx, "d", "/dev/null", false), 0);
-    CHECK_EQ(krun_add_disk2(ctx, "d", "/dev/null", 0, false), 0);
-    CHECK_EQ(krun_add_disk3(ctx, "d", "/dev/null", 0, false, false, 0), 0);
-    CHECK_EQ(krun_set_root_disk(ctx, "/dev/null"), 0);
-    CHECK_EQ(krun_set_data_disk(ctx, "/dev/null"), 0);
-    CHECK_EQ(krun_set_root_disk_remount(ctx, "/dev/vda", NULL, NULL), 0);
-    CHECK_EQ(krun_add_net_unixstream(ctx, NULL, 3, mac, 0, 0), -ENOTSUP);
-    CHECK_EQ(krun_add_net_unixgram(ctx, "/x", -1, mac, 0, 0), -ENOTSUP);
-    CHECK_EQ(krun_add_net_tap(ctx, (char[]){"tap0"}, mac, 0, 0), -ENOTSUP);
-    CHECK_EQ(krun_set_passt_fd(ctx, 3), -ENOTSUP);
-    CHECK_EQ(krun_set_gvproxy_path(ctx, (char[]){"/x"}), -ENOTSUP);
-    CHECK_EQ(krun_set_net_mac(ctx, mac), -ENOTSUP);
+    /* virtio-net exists: recorded (the legacy setters then refuse, §2.7). */
+    CHECK_EQ(krun_set_net_mac(ctx, mac), 0);
+    CHECK_EQ(krun_add_net_unixstream(ctx, NULL, 3, mac, 0, 0), 0);
+    CHECK_EQ(krun_add_net_unixgram(ctx, "/x", -1, mac, 0, 0), 0);
+    CHECK_EQ(krun_add_net_tap(ctx, (char[]){"tap0"}, mac, 0, 0), 0);
+    CHECK_EQ(krun_set_passt_fd(ctx, 3), -EINVAL);
+    CHECK_EQ(krun_set_gvproxy_path(ctx, (char[]){"/x"}), -EINVAL);
     CHECK_EQ(krun_set_port_map(ctx, map), -ENOTSUP);
     CHECK_EQ(krun_add_vsock_port(ctx, 1, "/tmp/x"), -ENOTSUP);
     CHECK_EQ(krun_add_vsock_port2(ctx, 1, "/tmp/x", false), -ENOTSUP);

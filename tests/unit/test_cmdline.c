@@ -6,6 +6,7 @@
 
 #include "cmdline.h"
 #include "config.h"
+#include "libkrun.h"
 #include "t.h"
 
 /* A writable copy of a literal (config strings are char *). */
@@ -33,6 +34,24 @@ static void test_default_line(void)
                       " init=/init.krun"
                       " virtio_mmio.device=4K@0xd0000000:5"
                       " virtio_mmio.device=4K@0xd0001000:6 --") == 0);
+    free(s);
+}
+
+/* KRUN_DHCP=1 after the devices iff an interface asks for DHCP (§3.7 6). */
+static void test_dhcp(void)
+{
+    struct vm_net nets[2] = {{.flags = 0}, {.flags = NET_FLAG_DHCP_CLIENT}};
+    struct vm_config cfg = {.nets = nets, .nr_nets = 1};
+    int err;
+    char *s = compose(&cfg, NULL, &err);
+
+    CHECK_EQ(err, 0);
+    CHECK(s && !strstr(s, "KRUN_DHCP"));
+    free(s);
+    cfg.nr_nets = 2;
+    s = compose(&cfg, NULL, &err);
+    CHECK_EQ(err, 0);
+    CHECK(s && strstr(s, ":6 KRUN_DHCP=1 --"));
     free(s);
 }
 
@@ -183,6 +202,7 @@ int main(void)
 {
     RUN(test_default_line);
     RUN(test_workload);
+    RUN(test_dhcp);
     RUN(test_host_environment);
     RUN(test_custom_prolog_and_console);
     RUN(test_block_root);
