@@ -60,6 +60,7 @@ int pt_lookup_at(struct pt_fs *p, struct inode *parent, int dirfd,
 {
     if (fstatat(dirfd, name, &e->st, AT_SYMLINK_NOFOLLOW) < 0)
         return -errno;
+    pt_present(dirfd, name, &e->st);
     e->ino = itab_lookup(&p->itab, parent, name, &e->st);
     if (!e->ino)
         return -ENOMEM;
@@ -72,7 +73,7 @@ mode_t pt_create_mode(const struct pt_fs *p, const struct fs_req *r,
 {
     if (p->as_root && r->uid != 0)
         return mode & S_IRWXU;
-    return mode & 07777;
+    return mode & 01777; /* set-id bits: pt_fix_new (pt_set_mode) */
 }
 
 int pt_fix_new(struct pt_fs *p, const struct fs_req *r, int fd,
@@ -90,14 +91,9 @@ int pt_fix_new(struct pt_fs *p, const struct fs_req *r, int fd,
             return -errno;
     }
     /* chown cleared set-id bits and umask may have taken some: set the
-     * exact bits (symlinks have none). */
-    if (!S_ISLNK(st.st_mode) && (st.st_mode & 07777) != (mode & 07777)) {
-        char n[16];
-
-        pt_fdname(n, fd);
-        if (fchmodat(p->proc_fd, n, mode & 07777, 0) < 0)
-            return -errno;
-    }
+     * exact bits (symlinks have none; set-id bits of files are stored). */
+    if (!S_ISLNK(st.st_mode) && (st.st_mode & 07777) != (mode & 07777))
+        return pt_set_mode(p, fd, st.st_mode & S_IFMT, mode);
     return 0;
 }
 
@@ -228,12 +224,18 @@ static int pt_getattr(void *fs, const struct fs_req *r, uint64_t id,
     int rc;
 
     *timeout = p->timeout;
-    if (h && h->ino->id == id)
-        return fstat(h->fd, st) < 0 ? -errno : 0;
+    if (h && h->ino->id == id) {
+        if (fstat(h->fd, st) < 0)
+            return -errno;
+        pt_present(h->fd, NULL, st);
+        return 0;
+    }
     rc = pt_node_get(p, id, &n);
     if (rc < 0)
         return rc;
     rc = stat_fd(n.fd, st);
+    if (rc == 0)
+        pt_present(n.fd, NULL, st);
     pt_node_put(p, &n);
     return rc;
 }
@@ -279,26 +281,31 @@ static int apply_setattr(struct pt_fs *p, const struct pt_node *n,
                          const struct pt_handle *h, const struct fs_setattr *sa)
 {
     uint32_t v = sa->valid;
-    char name[16];
+    int rc;
 
     if (v & FATTR_MODE) {
-        pt_fdname(name, n->fd);
         if (n->ino->type == S_IFLNK)
             return -EOPNOTSUPP;
-        if (fchmodat(p->proc_fd, name, sa->mode & 07777, 0) < 0)
-            return -errno;
+        rc = pt_set_mode(p, n->fd, n->ino->type, sa->mode);
+        if (rc < 0)
+            return rc;
     }
     if (v & (FATTR_UID | FATTR_GID)) {
         uid_t uid = (v & FATTR_UID) ? sa->uid : (uid_t)-1;
         gid_t gid = (v & FATTR_GID) ? sa->gid : (gid_t)-1;
 
-        if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) <
-            0)
-            return -errno;
+        rc = pt_set_owner(p, n->fd, n->ino->type, uid, gid);
+        if (rc < 0)
+            return rc;
     }
     if (v & FATTR_SIZE) {
-        int rc = set_size(p, n, h, sa->size);
-
+        rc = set_size(p, n, h, sa->size);
+        if (rc < 0)
+            return rc;
+    }
+    /* HANDLE_KILLPRIV_V2: a truncate by a caller without CAP_FSETID. */
+    if ((v & FATTR_KILL_SUIDGID) && !(v & FATTR_MODE)) {
+        rc = pt_kill_priv(p, n->fd, n->ino->type);
         if (rc < 0)
             return rc;
     }
@@ -329,6 +336,8 @@ static int pt_setattr(void *fs, const struct fs_req *r, uint64_t id,
     rc = apply_setattr(p, &n, h, sa);
     if (rc == 0)
         rc = stat_fd(n.fd, st);
+    if (rc == 0)
+        pt_present(n.fd, NULL, st);
     *timeout = p->timeout;
     pt_node_put(p, &n);
     return rc;

@@ -85,6 +85,31 @@ void pt_lock_release(struct pt_fs *p, struct pt_handle *h, uint64_t fh,
 void pt_lock_destroy(struct pt_fs *p);
 void pt_lock_free(struct pt_fs *p);
 
+/* Private host xattrs (pt_meta.c, pt_xattr.c): the guest's own names never
+ * reach them. */
+#define PT_XATTR_PRIVATE "user.ckrun."
+#define PT_META_XATTR    PT_XATTR_PRIVATE "meta"
+
+/* Present the host file (name) in directory (fd), or the inode of (fd)
+ * itself if (name) is NULL, whose lstat is (st), as the guest made it: an
+ * inert device node as the device, stored set-id bits. */
+void pt_present(int fd, const char *name, struct stat *st);
+/* MKNOD of a device node (mode, rdev): an inert regular file (name) in
+ * (dirfd), 0600 and the VMM's, with the node in its private xattr.
+ * Returns 0 or -errno. */
+int pt_make_dev(struct pt_fs *p, const struct fs_req *r, int dirfd,
+                const char *name, mode_t mode, dev_t rdev);
+/* chmod of the inode of (fd) whose guest type is (type): set-id bits of
+ * regular files and everything of device nodes go to the private xattr. */
+int pt_set_mode(struct pt_fs *p, int fd, mode_t type, mode_t mode);
+/* chown of the inode of (fd) ((uid_t)-1: unchanged), dropping privileges
+ * as Linux does; device nodes only change their private owner. */
+int pt_set_owner(struct pt_fs *p, int fd, mode_t type, uid_t uid, gid_t gid);
+/* Write, truncate or chown of a regular file (FUSE_HANDLE_KILLPRIV_V2):
+ * clear set-user-id, set-group-id (if group-executable) and the file
+ * capability, stored or on the host.  Returns 0 or -errno. */
+int pt_kill_priv(struct pt_fs *p, int fd, mode_t type);
+
 /* Operations implemented outside passthrough.c. */
 int pt_mknod(void *fs, const struct fs_req *r, uint64_t parent,
              const char *name, uint32_t mode, uint32_t rdev,

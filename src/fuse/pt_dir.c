@@ -1,6 +1,6 @@
 /*
  * pt_dir.c: passthrough directories (OPENDIR, READDIR, READDIRPLUS,
- * RELEASEDIR, FSYNCDIR), extended attributes and SYNCFS.
+ * RELEASEDIR, FSYNCDIR) and SYNCFS.
  */
 #define LOG_TAG "fuse-pt"
 #include <dirent.h>
@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fuse/inode.h"
@@ -65,7 +64,9 @@ static int add_entry(struct pt_fs *p, struct pt_handle *h,
         e.st.st_ino = d->d_ino;
         e.st.st_mode = DTTOIF(d->d_type);
     }
-    if (fs_dirbuf_add(db, d->d_name, len, d->d_ino, d->d_type,
+    /* Plus entries: the type as presented (inert device nodes). */
+    if (fs_dirbuf_add(db, d->d_name, len, d->d_ino,
+                      e.ino ? IFTODT(e.st.st_mode) : d->d_type,
                       (uint64_t)d->d_off, &e) < 0) {
         if (e.ino)
             itab_forget(&p->itab, e.ino, 1);
@@ -148,80 +149,4 @@ int pt_syncfs(void *fs, const struct fs_req *r, uint64_t id)
         close(fd);
     pt_node_put(p, &n);
     return rc;
-}
-
-/* Xattrs: there are no *xattrat calls before Linux 6.13, so the path is the
- * inode's magic link, which lands on the inode itself (never on a symlink's
- * target). */
-enum xop { X_GET, X_SET, X_LIST, X_REMOVE };
-
-struct xargs {
-    enum xop op;
-    const char *name;
-    void *buf;
-    size_t size;
-    int flags;
-};
-
-static int xattr_call(struct pt_fs *p, uint64_t id, const struct xargs *a)
-{
-    struct pt_node n;
-    char path[40];
-    ssize_t rc = pt_node_get(p, id, &n);
-
-    if (rc < 0)
-        return (int)rc;
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", n.fd);
-    switch (a->op) {
-    case X_GET:
-        rc = getxattr(path, a->name, a->buf, a->size);
-        break;
-    case X_SET:
-        rc = setxattr(path, a->name, a->buf, a->size, a->flags);
-        break;
-    case X_LIST:
-        rc = listxattr(path, a->buf, a->size);
-        break;
-    case X_REMOVE:
-        rc = removexattr(path, a->name);
-        break;
-    }
-    pt_node_put(p, &n);
-    return rc < 0 ? -errno : (int)rc;
-}
-
-int pt_setxattr(void *fs, const struct fs_req *r, uint64_t id, const char *name,
-                const void *value, size_t size, uint32_t flags)
-{
-    struct xargs a = {X_SET, name, (void *)(uintptr_t)value, size, (int)flags};
-
-    if (((struct pt_fs *)fs)->read_only)
-        return -EROFS;
-    return xattr_call(fs, id, &a);
-}
-
-int pt_getxattr(void *fs, const struct fs_req *r, uint64_t id, const char *name,
-                void *buf, size_t size)
-{
-    struct xargs a = {X_GET, name, buf, size, 0};
-
-    return xattr_call(fs, id, &a);
-}
-
-int pt_listxattr(void *fs, const struct fs_req *r, uint64_t id, void *buf,
-                 size_t size)
-{
-    struct xargs a = {X_LIST, NULL, buf, size, 0};
-
-    return xattr_call(fs, id, &a);
-}
-
-int pt_removexattr(void *fs, const struct fs_req *r, uint64_t id,
-                   const char *name)
-{
-    struct xargs a = {X_REMOVE, name, NULL, 0, 0};
-
-    if (((struct pt_fs *)fs)->read_only)
-        return -EROFS;
-    return xattr_call(fs, id, &a);
 }

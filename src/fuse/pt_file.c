@@ -141,6 +141,7 @@ int pt_tmpfile(void *fs, const struct fs_req *r, uint64_t parent, uint32_t mode,
         close(fd);
         goto out;
     }
+    pt_present(fd, NULL, &e->st);
     e->ino = itab_lookup_fd(&p->itab, d.ino, pfd, &e->st);
     e->entry_timeout = e->attr_timeout = p->timeout;
     rc = e->ino ? handle_for_entry(p, e, fd, o) : -ENOMEM;
@@ -205,6 +206,10 @@ ssize_t pt_write(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
         return -EBADF;
     if (off > INT64_MAX)
         return -EFBIG;
+    /* HANDLE_KILLPRIV_V2: the writer lacks CAP_FSETID. */
+    if ((write_flags & FUSE_WRITE_KILL_SUIDGID) &&
+        pt_kill_priv(p, h->fd, h->ino->type) < 0)
+        return -EIO;
     n = pwritev(h->fd, iov, (int)MIN(cnt, 1024u), (off_t)off);
     return n < 0 ? -errno : n;
 }

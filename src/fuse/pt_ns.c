@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fuse/inode.h"
@@ -39,21 +38,13 @@ static int finish_new(struct pt_fs *p, const struct fs_req *r,
     return pt_lookup_at(p, dir->ino, dir->fd, name, e);
 }
 
-/* Device nodes would give whoever can reach the share on the host access
- * to host devices: only the inert 0:0 character device (an overlayfs
- * whiteout) is allowed besides fifos, sockets and regular files. */
-static bool mknod_allowed(mode_t mode, dev_t rdev)
+/* A real device node would give whoever can reach the share on the host
+ * access to a host device.  Only the inert 0:0 character device (an
+ * overlayfs whiteout) is made for real; other device nodes become inert
+ * files that the guest sees as the node (pt_make_dev). */
+static bool is_inert_dev(mode_t mode, dev_t rdev)
 {
-    switch (mode & S_IFMT) {
-    case S_IFREG:
-    case S_IFIFO:
-    case S_IFSOCK:
-        return true;
-    case S_IFCHR:
-        return rdev == 0;
-    default:
-        return false;
-    }
+    return S_ISBLK(mode) || (S_ISCHR(mode) && rdev != 0);
 }
 
 int pt_mknod(void *fs, const struct fs_req *r, uint64_t parent,
@@ -65,19 +56,30 @@ int pt_mknod(void *fs, const struct fs_req *r, uint64_t parent,
 
     if (p->read_only)
         return -EROFS;
-    if (!mknod_allowed(mode, rdev)) {
-        log_ratelimited(LOG_INFO, "refused mknod of device %u:%u", major(rdev),
-                        minor(rdev));
-        return -EPERM;
+    switch (mode & S_IFMT) {
+    case 0: /* a regular file, as for mknod(2) */
+    case S_IFREG:
+    case S_IFIFO:
+    case S_IFSOCK:
+    case S_IFCHR:
+    case S_IFBLK:
+        break;
+    default:
+        return -EINVAL;
     }
     rc = pt_node_get(p, parent, &d);
     if (rc < 0)
         return rc;
-    if (mknodat(d.fd, name, (mode & S_IFMT) | pt_create_mode(p, r, mode),
-                rdev) < 0)
+    if (is_inert_dev(mode, rdev)) {
+        rc = pt_make_dev(p, r, d.fd, name, mode, rdev);
+        if (rc == 0)
+            rc = pt_lookup_at(p, d.ino, d.fd, name, e);
+    } else if (mknodat(d.fd, name, (mode & S_IFMT) | pt_create_mode(p, r, mode),
+                       rdev) < 0) {
         rc = -errno;
-    else
+    } else {
         rc = finish_new(p, r, &d, name, mode, e);
+    }
     pt_node_put(p, &d);
     return rc;
 }

@@ -276,7 +276,7 @@ static uint64_t init_wanted(const struct fuse_server *srv)
                  FUSE_HAS_IOCTL_DIR | FUSE_AUTO_INVAL_DATA |
                  FUSE_DO_READDIRPLUS | FUSE_READDIRPLUS_AUTO | FUSE_ASYNC_DIO |
                  FUSE_PARALLEL_DIROPS | FUSE_MAX_PAGES | FUSE_CACHE_SYMLINKS |
-                 FUSE_INIT_EXT;
+                 FUSE_HANDLE_KILLPRIV_V2 | FUSE_INIT_EXT;
 
     if (srv->cfg.workers >= 2)
         f |= FUSE_POSIX_LOCKS | FUSE_FLOCK_LOCKS;

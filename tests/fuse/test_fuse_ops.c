@@ -13,12 +13,16 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fusetest.h"
 #include "t.h"
+
+#define UID_NOBODY 65534
+#define GID_NOBODY 65534
 
 static struct ftmount m;
 static char P[4][256]; /* paths in the mount / on the host, round robin */
@@ -247,6 +251,55 @@ static void test_exit_code(void)
     close(fd);
 }
 
+/* What guest root plants stays out of the host file: set-id bits and
+ * trusted.* xattrs are the guest's (it sees them), the host file has none;
+ * a write by a user without CAP_FSETID drops set-uid (HANDLE_KILLPRIV_V2);
+ * device nodes are inert files on the host. */
+static void test_planted(void)
+{
+    char buf[64];
+    struct stat st;
+    pid_t pid;
+    int status;
+
+    CHECK_EQ(ft_write(mp("suid"), "#!/bin/sh\n"), 0);
+    CHECK_EQ(chmod(mp("suid"), 04777), 0);
+    CHECK(stat(mp("suid"), &st) == 0 && (st.st_mode & 07777) == 04777);
+    CHECK(stat(hp("suid"), &st) == 0 && (st.st_mode & 07777) == 0777);
+    CHECK_EQ(setxattr(mp("suid"), "trusted.overlay.opaque", "y", 1, 0), 0);
+    CHECK_EQ(getxattr(mp("suid"), "trusted.overlay.opaque", buf, sizeof(buf)),
+             1);
+    CHECK(getxattr(hp("suid"), "trusted.overlay.opaque", buf, sizeof(buf)) <
+              0 &&
+          errno == ENODATA);
+    CHECK_EQ(getxattr(hp("suid"), "user.ckrun.trusted.overlay.opaque", buf,
+                      sizeof(buf)),
+             1);
+    CHECK(listxattr(mp("suid"), buf, sizeof(buf)) ==
+              (ssize_t)sizeof("trusted.overlay.opaque") &&
+          !strcmp(buf, "trusted.overlay.opaque"));
+    pid = fork();
+    if (pid == 0) {
+        /* Opened as root, written as nobody: the writer lacks CAP_FSETID. */
+        int fd = open(mp("suid"), O_WRONLY | O_APPEND);
+
+        if (setgid(GID_NOBODY) < 0 || setuid(UID_NOBODY) < 0)
+            _exit(2);
+        _exit(fd >= 0 && write(fd, "x", 1) == 1 ? 0 : 1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+          WEXITSTATUS(status) == 0);
+    CHECK(stat(mp("suid"), &st) == 0 && (st.st_mode & 07777) == 0777);
+    CHECK_EQ(mknod(mp("tty"), S_IFCHR | 0600, makedev(4, 1)), 0);
+    CHECK_EQ(chmod(mp("tty"), 0620), 0);
+    CHECK(stat(mp("tty"), &st) == 0 && S_ISCHR(st.st_mode) &&
+          st.st_rdev == makedev(4, 1) && (st.st_mode & 07777) == 0620);
+    CHECK(lstat(hp("tty"), &st) == 0 && st.st_mode == (S_IFREG | 0600) &&
+          st.st_size == 0);
+    CHECK_EQ(unlink(mp("tty")), 0);
+    CHECK_EQ(unlink(mp("suid")), 0);
+}
+
 static void test_read_only(void)
 {
     struct ftmount ro = {0};
@@ -296,6 +349,7 @@ int main(void)
     RUN(test_readdir_many);
     RUN(test_big_file);
     RUN(test_exit_code);
+    RUN(test_planted);
     CHECK_EQ(ft_umount(&m), 0);
     snprintf(log, sizeof(log), "%s/log", m.base);
     CHECK(ft_read(log, buf, sizeof(buf)) > 0 && strstr(buf, "exit code: 42"));
