@@ -8,7 +8,8 @@
 #   make clean
 #
 # Areas add their own sources, programs and checks in mk/*.mk; the rules that
-# are the same for everyone live here.
+# are the same for everyone, and the paths other fragments name, live here.
+# Every check-X also passes alone on a clean tree (check-solo tries a few).
 
 VERSION_MAJOR := 1
 VERSION_MINOR := 18
@@ -25,6 +26,11 @@ DESTDIR ?=
 B ?= build
 CC ?= gcc
 CLANG ?= clang
+# Knobs that may come from the command line or the environment; defined
+# (empty) so that `make --warn-undefined-variables` (check-make) stays quiet.
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+SAN ?=
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef -Wvla \
@@ -105,6 +111,24 @@ ALL += $(UNIT_BINS)
 
 RUN_TESTS := scripts/run-tests.sh
 
+# Paths of the artefacts that more than one fragment names (built by
+# mk/cli.mk, fuse.mk, guest.mk, init.mk, kernel.mk, fuzz.mk).  Make expands a
+# rule's targets and prerequisites when it reads the rule, so a path defined
+# in a fragment is empty in every fragment read before it; defined here,
+# before the includes, no fragment depends on include order.  check-make
+# fails if any variable is read before it is defined.
+CLI := $(B)/ckrun
+ROOTFS := $(B)/rootfs
+FUSE_TOOL := $(B)/ckrun-fuse
+GUEST_ELF := $(B)/tests/guest/guest.elf
+INIT_DIR := $(B)/init
+INIT_BIN := $(INIT_DIR)/init.krun
+KDIR := $(B)/kernel
+VMLINUX := $(KDIR)/vmlinux
+KRUNFW_SONAME := libkrunfw.so.5
+KRUNFW := $(B)/$(KRUNFW_SONAME)
+FUZZ_DIR := $(B)/fuzz
+
 # Areas: kernel/, cli/, init/, tests/kvm, tests/guest, fuzz/, bench/, ...
 include $(sort $(wildcard mk/*.mk))
 
@@ -122,12 +146,31 @@ check-asan:
 check-format:
 	scripts/check-format.sh
 
+# No fragment reads a variable before it is defined (a path named as a
+# prerequisite before its fragment is read expands to nothing, so its rule
+# never runs): a dry run of every goal must print no undefined-variable
+# warning.
+MAKE_PROBE_GOALS = all fuzz bench install $(filter-out check-make check-solo,$(CHECKS))
+check-make:
+	@mkdir -p $(B)
+	@$(MAKE) --no-print-directory -n --warn-undefined-variables \
+		B=$(B)/make-probe $(MAKE_PROBE_GOALS) >$(B)/make-probe.log 2>&1 || \
+		{ tail -n 20 $(B)/make-probe.log; echo "make: 0 passed, 1 failed"; exit 1; }
+	@if grep 'undefined variable' $(B)/make-probe.log | sort -u | grep .; then \
+		echo "make: 0 passed, 1 failed"; exit 1; fi
+	@echo "make: 1 passed, 0 failed"
+
+# A few checks, each alone in a fresh build directory (scripts/check-solo.sh).
+SOLO_CHECKS ?= check-cli check-kvm
+check-solo:
+	scripts/check-solo.sh $(MAKE) $(B) $(SOLO_CHECKS)
+
 # The same code must build warning-free with clang too.
 check-clang:
 	$(MAKE) --no-print-directory B=$(B)/clang CC=$(CLANG) $(B)/clang/libkrun.so.$(VERSION) unit-tests
 	@echo "clang: 1 passed, 0 failed"
 
-CHECKS := check-format check-clang check-unit check-asan $(CHECKS)
+CHECKS := check-format check-make check-clang check-unit check-asan $(CHECKS) check-solo
 
 check: all
 	scripts/run-checks.sh $(MAKE) $(CHECKS)
@@ -146,7 +189,7 @@ install-lib: all
 clean:
 	rm -rf build
 
-.PHONY: all check clean install install-lib $(INSTALLS) unit-tests check-unit check-asan check-format check-clang \
+.PHONY: all check clean install install-lib $(INSTALLS) unit-tests check-unit check-asan check-format check-make check-solo check-clang \
 	$(CHECKS)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -6,9 +6,6 @@
 #   make bench-virtq       virtqueue pop+push vs a memcpy loop
 #   make bench-vm          ckrun ROOT -- /bin/true vs QEMU microvm, nested test host
 #   make bench-vmm         ckrun vs QEMU microvm on this /dev/kvm, null guest
-#
-# (Paths are spelled out: mk/bench.mk is read before the fragments that
-# name them.)
 # Knobs: BENCH_FUSE_ARGS for bench_fuse.sh (e.g. "-q" for a quick run),
 # RUNS for bench_vm.sh (10); RUNS (20) and PIO_N (100000) for bench_vmm.sh.  `make bench` exits 0 unless a part could not run at all.
 BENCH_BIN := $(B)/bench/bench_virtq $(B)/bench/fsops $(B)/bench/runstat
@@ -29,10 +26,10 @@ $(B)/bench/runstat: $(B)/bench/runstat.o
 bench-virtq: $(B)/bench/bench_virtq
 	$(B)/bench/bench_virtq
 
-bench-fuse: $(B)/ckrun-fuse $(B)/bench/fsops
-	CKRUN_FUSE=$(B)/ckrun-fuse FSOPS=$(B)/bench/fsops bench/bench_fuse.sh $(BENCH_FUSE_ARGS)
+bench-fuse: $(FUSE_TOOL) $(B)/bench/fsops
+	CKRUN_FUSE=$(FUSE_TOOL) FSOPS=$(B)/bench/fsops bench/bench_fuse.sh $(BENCH_FUSE_ARGS)
 
-bench-vm: $(B)/kernel/vmlinux $(B)/ckrun $(LIB_FILE) $(B)/libkrunfw.so.5 $(B)/rootfs/bin/busybox $(B)/bench/runstat
+bench-vm: $(VMLINUX) $(CLI) $(LIB_FILE) $(KRUNFW) $(ROOTFS)/bin/busybox $(B)/bench/runstat
 	B=$(B) bench/bench_vm.sh
 
 # bench-vmm: the null guest (one ELF: 64-bit direct entry for ckrun, PVH
@@ -56,7 +53,7 @@ $(B)/bench/bench_vmm: $(B)/bench/bench_vmm.o
 bench-vmm: $(BENCH_VMM_BIN)
 	B=$(B) bench/bench_vmm.sh
 
-bench: $(B)/kernel/vmlinux $(BENCH_BIN) $(BENCH_VMM_BIN) $(B)/ckrun-fuse $(B)/ckrun $(LIB_FILE) $(B)/libkrunfw.so.5 $(B)/rootfs/bin/busybox
+bench: $(VMLINUX) $(BENCH_BIN) $(BENCH_VMM_BIN) $(FUSE_TOOL) $(CLI) $(LIB_FILE) $(KRUNFW) $(ROOTFS)/bin/busybox
 	rc=0; B=$(B) bench/bench_all.sh || rc=1; \
 	B=$(B) bench/bench_vmm.sh >$(B)/bench/vmm.md 2>&1 || rc=1; \
 	cat $(B)/bench/vmm.md; cat $(B)/bench/vmm.md >>$(B)/bench/results.md; exit $$rc

@@ -1,6 +1,5 @@
 # The ckrun CLI: a client of the public API, linked against libkrun.so.1
 # like any other program.  RUNPATH covers the build tree and PREFIX/lib64.
-CLI := $(B)/ckrun
 CLI_RUNPATH := -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib64'
 
 $(CLI): $(B)/cli/ckrun.o $(LIB_FILE)
@@ -19,7 +18,6 @@ install-cli: $(CLI)
 INSTALLS += install-cli
 
 # The default root filesystem for the demo and the tests (busybox-static).
-ROOTFS := $(B)/rootfs
 $(ROOTFS)/bin/busybox: scripts/mkrootfs.sh
 	scripts/mkrootfs.sh $(ROOTFS)
 rootfs: $(ROOTFS)/bin/busybox

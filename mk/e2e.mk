@@ -19,16 +19,13 @@ $(E2E_CRUN): $(B)/tests/e2e/crun_replay.o
 
 ALL += $(E2E_CLIENT) $(E2E_CRUN)
 
-# kernel.mk's $(KRUNFW), spelled out: mk/kernel.mk is included after this
-# file, and prerequisites are expanded when a rule is read.
-E2E_KRUNFW := $(B)/libkrunfw.so.5
-E2E_DEPS := $(CLI) $(LIB_FILE) $(E2E_KRUNFW) $(ROOTFS)/bin/busybox \
+E2E_DEPS := $(CLI) $(LIB_FILE) $(KRUNFW) $(ROOTFS)/bin/busybox \
 	$(E2E_CLIENT) $(E2E_CRUN)
 
 check-e2e: $(E2E_DEPS)
 	tests/e2e/e2e.sh check $(B)
 
-demo: $(CLI) $(LIB_FILE) $(E2E_KRUNFW) $(ROOTFS)/bin/busybox
+demo: $(CLI) $(LIB_FILE) $(KRUNFW) $(ROOTFS)/bin/busybox
 	@tests/e2e/e2e.sh demo $(B)
 
 CHECKS += check-e2e

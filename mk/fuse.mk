@@ -2,8 +2,6 @@
 # real-mount tests and the server's unit tests (those are picked up by the
 # top-level tests/unit rule).
 
-FUSE_TOOL := $(B)/ckrun-fuse
-
 $(FUSE_TOOL): $(B)/cli/ckrun-fuse.o $(INTERNAL_A)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

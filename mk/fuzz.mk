@@ -6,7 +6,6 @@
 FUZZ_TARGETS := $(patsubst fuzz/%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
 FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-FUZZ_DIR := $(B)/fuzz
 # Everything, library and test helpers, compiled again with clang + coverage.
 FUZZ_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(TEST_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 

@@ -1,7 +1,6 @@
 # tests/guest: our own tiny test guest, a freestanding ELF64 "kernel" at
 # 16 MiB entered through the same direct 64-bit boot path as Linux.  Plain
 # integer instructions only: kvm_pvm emulates guest ring 0 (kernel.md §4.2).
-GUEST_ELF := $(B)/tests/guest/guest.elf
 GUEST_SRCS := $(sort $(wildcard tests/guest/*.c tests/guest/*.S))
 GUEST_OBJS := $(patsubst tests/guest/%,$(B)/tests/guest/%.o,$(GUEST_SRCS))
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -1,8 +1,6 @@
 # The guest init /init.krun: a static executable, embedded into the library
 # by src/bundle/init_blob.S.  It never includes anything from src/.
 INIT_SRCS := $(sort $(wildcard init/*.c))
-INIT_DIR := $(B)/init
-INIT_BIN := $(INIT_DIR)/init.krun
 INIT_STATIC_OBJS := $(INIT_SRCS:init/%.c=$(INIT_DIR)/static/%.o)
 
 # Not $(CFLAGS): the init is never built with sanitizers or -fPIC.

@@ -1,15 +1,14 @@
 # Guest kernel -> libkrunfw.so.5 (see kernel/build.sh and docs/ARCHITECTURE.md).
-KDIR := $(B)/kernel
-KRUNFW_SONAME := libkrunfw.so.5
-KRUNFW := $(B)/$(KRUNFW_SONAME)
 KERNEL_INPUTS := kernel/config.fragment kernel/build.sh kernel/checkconfig.sh \
 	kernel/fetch-source.sh kernel/source.conf $(wildcard kernel/patches/*.patch)
 
 # build.sh serves a cached vmlinux when one was built from the same inputs.
 # Builds from several clones share the cache's work directory: one at a time
 # (flock on the cache directory's lock file; a later one then hits the cache).
+CKRUN_CACHE ?=
+XDG_CACHE_HOME ?=
 KERNEL_CACHE ?= $(or $(CKRUN_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/ckrun)
-$(KDIR)/vmlinux: $(KERNEL_INPUTS)
+$(VMLINUX): $(KERNEL_INPUTS)
 	@mkdir -p $(KERNEL_CACHE)
 	flock $(KERNEL_CACHE)/kernel-build.lock kernel/build.sh $(KDIR)
 
@@ -17,7 +16,7 @@ $(B)/tools/flatten: kernel/flatten.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
-$(KDIR)/kernel.bin $(KDIR)/kernel-layout.h &: $(KDIR)/vmlinux $(B)/tools/flatten
+$(KDIR)/kernel.bin $(KDIR)/kernel-layout.h &: $(VMLINUX) $(B)/tools/flatten
 	$(B)/tools/flatten $< $(KDIR)/kernel.bin $(KDIR)/kernel-layout.h
 
 $(KDIR)/krunfw.o: kernel/krunfw.c $(KDIR)/kernel-layout.h
@@ -45,10 +44,10 @@ $(B)/tests/kernel/test_krunfw: $(B)/tests/kernel/test_krunfw.o $(B)/tests/lib/t.
 	$(CC) $(LDFLAGS) -o $@ $^ -ldl
 
 check-krunfw: $(KRUNFW) $(B)/tests/kernel/test_krunfw
-	KRUNFW=$(KRUNFW) VMLINUX=$(KDIR)/vmlinux $(RUN_TESTS) krunfw tests/kernel/check-krunfw.sh
+	KRUNFW=$(KRUNFW) VMLINUX=$(VMLINUX) $(RUN_TESTS) krunfw tests/kernel/check-krunfw.sh
 
-check-kernel-boot: $(KDIR)/vmlinux
-	VMLINUX=$(KDIR)/vmlinux WORK=$(B)/kernel-boot $(RUN_TESTS) kernel-boot tests/kernel/boot-qemu.sh
+check-kernel-boot: $(VMLINUX)
+	VMLINUX=$(VMLINUX) WORK=$(B)/kernel-boot $(RUN_TESTS) kernel-boot tests/kernel/boot-qemu.sh
 
 CHECKS += check-krunfw check-kernel-boot
 .PHONY: kernel install-krunfw check-krunfw check-kernel-boot
