@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "disk/disk_int.h"
 #include "util.h"
@@ -26,7 +27,7 @@ int disk_open(const char *path, const struct disk_opts *opts, struct disk **out,
     case DISK_FMT_RAW:
         return raw_open(path, opts, out, err, errlen);
     case DISK_FMT_QCOW2:
-        return qcow2_open(path, opts, 0, out, err, errlen);
+        return qcow2_open(path, opts, NULL, out, err, errlen);
     case DISK_FMT_VMDK:
         return vmdk_open(path, opts, out, err, errlen);
     }
@@ -35,18 +36,28 @@ int disk_open(const char *path, const struct disk_opts *opts, struct disk **out,
 }
 
 int disk_open_backing(const char *path, enum disk_format fmt,
-                      const struct disk_opts *opts, unsigned depth,
-                      struct disk **out, char *err, size_t errlen)
+                      const struct disk_opts *opts,
+                      const struct disk_chain *chain, struct disk **out,
+                      char *err, size_t errlen)
 {
     struct disk_opts o = *opts;
 
-    if (depth > DISK_MAX_DEPTH)
+    if (chain->depth + 1 > DISK_MAX_DEPTH)
         return disk_err(err, errlen, -EINVAL, path,
                         "backing chain deeper than %u images", DISK_MAX_DEPTH);
+    for (const struct disk_chain *c = chain; c; c = c->up) {
+        struct stat st;
+
+        if (stat(path, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino)
+            return disk_err(err, errlen, -EINVAL, path,
+                            "backing file loop (the file is its own "
+                            "ancestor at depth %u)",
+                            c->depth);
+    }
     o.read_only = true;
     o.format = fmt;
     if (fmt == DISK_FMT_QCOW2)
-        return qcow2_open(path, &o, depth, out, err, errlen);
+        return qcow2_open(path, &o, chain, out, err, errlen);
     return raw_open(path, &o, out, err, errlen);
 }
 

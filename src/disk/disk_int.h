@@ -46,21 +46,34 @@ struct disk {
 int disk_err(char *err, size_t errlen, int rc, const char *path,
              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/*
+ * The images above a backing file being opened (for the depth limit and
+ * loop detection): (up) NULL at the top image.
+ */
+struct disk_chain {
+    const struct disk_chain *up;
+    dev_t dev;
+    ino_t ino;
+    unsigned depth; /* 0 = the top image */
+};
+
 /* Backends' open functions (opts already validated by disk_open). */
 int raw_open(const char *path, const struct disk_opts *opts, struct disk **out,
              char *err, size_t errlen);
-int qcow2_open(const char *path, const struct disk_opts *opts, unsigned depth,
-               struct disk **out, char *err, size_t errlen);
+int qcow2_open(const char *path, const struct disk_opts *opts,
+               const struct disk_chain *chain, struct disk **out, char *err,
+               size_t errlen);
 int vmdk_open(const char *path, const struct disk_opts *opts, struct disk **out,
               char *err, size_t errlen);
 
 /*
  * Open a backing image of a qcow2 file read-only: (fmt) DISK_FMT_RAW or
- * DISK_FMT_QCOW2, (depth) how many images are above it.
+ * DISK_FMT_QCOW2, (chain) the images above it (depth limit, loops).
  */
 int disk_open_backing(const char *path, enum disk_format fmt,
-                      const struct disk_opts *opts, unsigned depth,
-                      struct disk **out, char *err, size_t errlen);
+                      const struct disk_opts *opts,
+                      const struct disk_chain *chain, struct disk **out,
+                      char *err, size_t errlen);
 
 /* ---------------------------------------------------------------------- */
 /* Host files (file.c). */
@@ -106,5 +119,19 @@ int disk_file_sync(struct disk_file *f, enum disk_sync sync);
 
 /* Bytes of a struct iovec array; false if it overflows. */
 bool disk_iov_len(const struct iovec *iov, int iovcnt, uint64_t *len);
+/* Zero (len) bytes of (iov) from byte (skip) of it. */
+void disk_iov_zero(const struct iovec *iov, int iovcnt, uint64_t skip,
+                   uint64_t len);
+/* Copy (len) bytes between (buf) and (iov) from byte (skip) of the iov. */
+void disk_iov_copy(const struct iovec *iov, int iovcnt, uint64_t skip,
+                   void *buf, uint64_t len, bool to_iov);
+/*
+ * (out) = the part [skip, skip+len) of (iov); (out) has room for (iovcnt)
+ * entries.  Returns the number of entries used.
+ */
+int disk_iov_slice(const struct iovec *iov, int iovcnt, uint64_t skip,
+                   uint64_t len, struct iovec *out);
+/* A read-only buffer of zeroes, (size) bytes. */
+extern const uint8_t disk_zero_buf[1u << 18];
 
 #endif /* KRUN_DISK_DISK_INT_H */

@@ -28,7 +28,7 @@
  */
 #define DIRECT_ALIGN_FILE 4096u
 
-static const uint8_t zero_buf[1u << 18] __attribute__((aligned(4096)));
+const uint8_t disk_zero_buf[1u << 18] __attribute__((aligned(4096)));
 
 int disk_err(char *err, size_t errlen, int rc, const char *path,
              const char *fmt, ...)
@@ -123,9 +123,8 @@ int disk_file_size(struct disk_file *f, uint64_t *size)
     return 0;
 }
 
-/* Zero (len) bytes of (iov) starting (skip) bytes in. */
-static void iov_zero(const struct iovec *iov, int iovcnt, uint64_t skip,
-                     uint64_t len)
+void disk_iov_zero(const struct iovec *iov, int iovcnt, uint64_t skip,
+                   uint64_t len)
 {
     for (int i = 0; i < iovcnt && len; i++) {
         uint64_t n = iov[i].iov_len;
@@ -141,9 +140,8 @@ static void iov_zero(const struct iovec *iov, int iovcnt, uint64_t skip,
     }
 }
 
-/* Copy between (buf) and (iov) from byte (skip) of the iov, (len) bytes. */
-static void iov_copy(const struct iovec *iov, int iovcnt, uint64_t skip,
-                     void *buf, uint64_t len, bool to_iov)
+void disk_iov_copy(const struct iovec *iov, int iovcnt, uint64_t skip,
+                   void *buf, uint64_t len, bool to_iov)
 {
     uint8_t *p = buf;
 
@@ -205,13 +203,13 @@ static int rw_full(struct disk_file *f, const struct iovec *iov, int iovcnt,
                 rc = -EIO;
                 break;
             }
-            iov_zero(iov, iovcnt, done, total - done);
+            disk_iov_zero(iov, iovcnt, done, total - done);
             break;
         }
         done += (uint64_t)r;
         if (!write && f->direct && !IS_ALIGNED(off + done, f->align)) {
             /* O_DIRECT reads short only at end of file */
-            iov_zero(iov, iovcnt, done, total - done);
+            disk_iov_zero(iov, iovcnt, done, total - done);
             break;
         }
         while (r > 0 && first < cnt) {
@@ -227,6 +225,26 @@ static int rw_full(struct disk_file *f, const struct iovec *iov, int iovcnt,
     if (v != local)
         free(v);
     return rc;
+}
+
+int disk_iov_slice(const struct iovec *iov, int iovcnt, uint64_t skip,
+                   uint64_t len, struct iovec *out)
+{
+    int n = 0;
+
+    for (int i = 0; i < iovcnt && len; i++) {
+        uint64_t l = iov[i].iov_len;
+
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        l = MIN(l - skip, len);
+        out[n++] = (struct iovec){(uint8_t *)iov[i].iov_base + skip, l};
+        len -= l;
+        skip = 0;
+    }
+    return n;
 }
 
 static bool iov_aligned(const struct disk_file *f, const struct iovec *iov,
@@ -285,11 +303,11 @@ static int rw_bounce(struct disk_file *f, const struct iovec *iov, int iovcnt,
             }
         }
         if (write) {
-            iov_copy(iov, iovcnt, done, buf + skip, n, false);
+            disk_iov_copy(iov, iovcnt, done, buf + skip, n, false);
             if ((rc = rw_full(f, &bv, 1, wstart, true)) < 0)
                 break;
         } else {
-            iov_copy(iov, iovcnt, done, buf + skip, n, true);
+            disk_iov_copy(iov, iovcnt, done, buf + skip, n, true);
         }
         done += n;
     }
@@ -381,9 +399,9 @@ int disk_file_zero(struct disk_file *f, uint64_t off, uint64_t len, bool unmap)
     if (!unsupported(rc))
         return rc;
     while (len) {
-        size_t n = (size_t)MIN(len, sizeof(zero_buf));
+        size_t n = (size_t)MIN(len, sizeof(disk_zero_buf));
 
-        rc = disk_file_pwrite(f, zero_buf, n, off);
+        rc = disk_file_pwrite(f, disk_zero_buf, n, off);
         if (rc < 0)
             return rc;
         off += n;
