@@ -7,6 +7,18 @@
 
 #include <stdbool.h>
 
+#include <netinet/in.h>
+
+/*
+ * rtnetlink requests on interface index (ifindex), each acknowledged by the
+ * kernel: the MTU; the address (addr)/(prefix) (with its broadcast); the
+ * default route via (gw) (main table, RTPROT_BOOT).  Return 0 or -errno.
+ */
+int net_set_mtu(unsigned int ifindex, unsigned int mtu);
+int net_add_address(unsigned int ifindex, struct in_addr addr,
+                    unsigned int prefix);
+int net_add_default_route(unsigned int ifindex, struct in_addr gw);
+
 /* Bring lo up; with (dhcp) also bring eth0 up and configure it by DHCP. */
 void net_setup(bool dhcp);
 

@@ -38,6 +38,9 @@ $(B)/tests/unit/test_init_config: $(B)/tests/unit/test_init_config.o \
 $(B)/tests/unit/test_init_mount: $(B)/tests/unit/test_init_mount.o \
 		$(call INIT_T_OBJS,mount strv)
 	$(INIT_UNIT_LINK)
+$(B)/tests/unit/test_init_dhcp: $(B)/tests/unit/test_init_dhcp.o \
+		$(call INIT_T_OBJS,dhcp net)
+	$(INIT_UNIT_LINK)
 $(B)/tests/unit/test_init_rlimits: $(B)/tests/unit/test_init_rlimits.o \
 		$(call INIT_T_OBJS,rlimits)
 	$(INIT_UNIT_LINK)
@@ -55,5 +58,8 @@ $(B)/tests/unit/test_init_pid1.o $(B)/tests/unit/test_init_blob.o: \
 FUZZ_INIT_OBJS := json.o strv.o config.o
 $(B)/fuzz/fuzz_init_json: $(FUZZ_INIT_OBJS:%=$(B)/fuzz/obj/init/%)
 $(B)/fuzz/replay/fuzz_init_json: $(FUZZ_INIT_OBJS:%=$(B)/init/%)
+# fuzz/fuzz_dhcp.c: the init's DHCP reply parser.
+$(B)/fuzz/fuzz_dhcp: $(B)/fuzz/obj/init/dhcp.o $(B)/fuzz/obj/init/net.o
+$(B)/fuzz/replay/fuzz_dhcp: $(B)/init/dhcp.o $(B)/init/net.o
 
 .PHONY: init
