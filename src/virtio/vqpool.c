@@ -59,24 +59,25 @@ static struct vqpool_job *take_job(struct vqpool *pool)
     return job;
 }
 
-/* Return (job) to the free list; re-kick its queue if the loop starved. */
+/*
+ * Return (job) to the free list; re-kick every queue the loop left requests
+ * on for want of a job.  Not only (job)'s own queue: a hiprio job finishing
+ * while the request queue starved must wake the request queue.
+ */
 static void release_job(struct vqpool *pool, struct vqpool_job *job)
 {
-    bool kick;
+    uint64_t starved, one = 1;
 
     pthread_mutex_lock(&pool->lock);
     job->next = pool->free;
     pool->free = job;
-    kick = pool->starved;
-    pool->starved = false;
+    starved = pool->starved;
+    pool->starved = 0;
     pthread_mutex_unlock(&pool->lock);
-    if (kick) {
-        uint64_t one = 1;
-
-        if (write(virtio_dev_kick_fd(pool->dev, job->vq->index), &one,
-                  sizeof(one)) < 0)
-            log_ratelimited(LOG_WARN, "re-kick: %m");
-    }
+    for (unsigned int q = 0; starved; q++, starved >>= 1)
+        if ((starved & 1) &&
+            write(virtio_dev_kick_fd(pool->dev, q), &one, sizeof(one)) < 0)
+            log_ratelimited(LOG_WARN, "re-kick of queue %u: %m", q);
 }
 
 /* Push the reply of (job), unless the device was reset or broken.  qlock. */
@@ -141,7 +142,7 @@ void vqpool_notify(struct vqpool *pool, struct virtq *vq)
         if (job)
             pool->free = job->next;
         else
-            pool->starved = true;
+            pool->starved |= 1ULL << vq->index; /* index < 64: virtio.c */
         pthread_mutex_unlock(&pool->lock);
         if (!job)
             return;

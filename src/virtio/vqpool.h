@@ -3,7 +3,8 @@
  * into preallocated jobs; worker threads serve them through the device's
  * handler and push the replies.  Jobs are allocated up front, so a request
  * never waits for memory; when all are busy the loop stops popping and the
- * next finishing worker re-kicks the queue.  Used by virtio-fs and
+ * next finishing worker re-kicks every queue that was left (whichever queue
+ * its own job came from).  Used by virtio-fs and
  * virtio-blk.
  *
  * A device reset bumps the pool's generation: requests in flight finish but
@@ -51,7 +52,7 @@ struct vqpool {
     pthread_mutex_t lock;
     pthread_cond_t work; /* signalled when (queue) gets a job or on stop */
     struct vqpool_job *free, *queue, **queue_tail;
-    bool starved; /* the loop left requests on a ring: no free job */
+    uint64_t starved; /* bit q: the loop left requests on queue q (no job) */
     bool stop;
 
     uint32_t generation; /* bumped on reset; written under qlock */
