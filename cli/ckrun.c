@@ -8,11 +8,15 @@
 #include <getopt.h>
 #include <libkrun.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The guest kernel hands init at most 32 environment entries (§3.7); ckrun
@@ -20,6 +24,14 @@
 #define MAX_ENV   24
 #define MAX_VOLS  16
 #define MAX_DISKS 8
+#define MAX_NETS  4
+
+enum net_kind { NET_PASST, NET_TAP, NET_UNIXGRAM, NET_UNIXSTREAM };
+
+struct net {
+    enum net_kind kind;
+    const char *arg; /* tap name or socket path; NULL for passt */
+};
 
 struct disk {
     const char *path;
@@ -41,6 +53,9 @@ struct opts {
     struct disk disks[MAX_DISKS];
     unsigned ndisks;
     struct disk root_disk; /* path NULL: ROOTDIR is the root */
+    struct net nets[MAX_NETS];
+    unsigned nnets;
+    uint8_t mac[6]; /* eth0's; eth1... add 1, 2... to the last byte */
     const char *workdir, *kernel, *cmdline, *rootdir;
     bool serial;
     char **argv; /* command and its arguments */
@@ -68,6 +83,13 @@ static const char usage_text[] =
     "      --root-disk PATH[:raw|qcow2|vmdk]\n"
     "                         boot from the ext4 filesystem of this image\n"
     "                         (/dev/vda) instead of ROOTDIR\n"
+    "      --net passt|tap:NAME|unixstream:PATH|unixgram:PATH\n"
+    "                         add a network interface (repeatable, at most "
+    "4:\n"
+    "                         eth0, eth1, ...); the guest configures eth0 by\n"
+    "                         DHCP; passt is started (and stopped) by ckrun\n"
+    "      --mac MAC          MAC address of eth0 (default "
+    "5a:94:ef:e4:0c:ee)\n"
     "      --kernel FILE      boot this ELF kernel instead of libkrunfw's\n"
     "      --cmdline STR      kernel command line for --kernel\n"
     "      --serial           attach COM1 (ttyS0) to stdin/stdout\n"
@@ -167,6 +189,54 @@ static void add_disk(struct opts *o, char *spec)
     parse_disk(&o->disks[o->ndisks++], spec, true);
 }
 
+static void add_net(struct opts *o, const char *spec)
+{
+    static const struct {
+        const char *prefix;
+        enum net_kind kind;
+    } kinds[] = {
+        {"tap:", NET_TAP},
+        {"unixgram:", NET_UNIXGRAM},
+        {"unixstream:", NET_UNIXSTREAM},
+    };
+    struct net *n;
+
+    if (o->nnets == MAX_NETS)
+        die_usage("too many network interfaces (at most %d): '%s'", MAX_NETS,
+                  spec);
+    n = &o->nets[o->nnets];
+    if (strcmp(spec, "passt") == 0) {
+        *n = (struct net){.kind = NET_PASST};
+        o->nnets++;
+        return;
+    }
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        size_t len = strlen(kinds[i].prefix);
+
+        if (strncmp(spec, kinds[i].prefix, len) == 0 && spec[len]) {
+            *n = (struct net){.kind = kinds[i].kind, .arg = spec + len};
+            o->nnets++;
+            return;
+        }
+    }
+    die_usage("invalid network '%s' (expected passt, tap:NAME, "
+              "unixstream:PATH or unixgram:PATH)",
+              spec);
+}
+
+static void parse_mac(uint8_t mac[6], const char *s)
+{
+    unsigned v[6];
+    char end;
+
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &end) != 6 ||
+        strlen(s) != 17)
+        die_usage("invalid MAC address '%s' (expected xx:xx:xx:xx:xx:xx)", s);
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+}
+
 static void parse_args(struct opts *o, int argc, char **argv)
 {
     enum {
@@ -175,7 +245,9 @@ static void parse_args(struct opts *o, int argc, char **argv)
         OPT_SERIAL,
         OPT_LOG,
         OPT_DISK,
-        OPT_ROOT_DISK
+        OPT_ROOT_DISK,
+        OPT_NET,
+        OPT_MAC
     };
     static const struct option longopts[] = {
         {"cpus", required_argument, NULL, 'c'},
@@ -189,6 +261,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
         {"log-level", required_argument, NULL, OPT_LOG},
         {"disk", required_argument, NULL, OPT_DISK},
         {"root-disk", required_argument, NULL, OPT_ROOT_DISK},
+        {"net", required_argument, NULL, OPT_NET},
+        {"mac", required_argument, NULL, OPT_MAC},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -239,6 +313,12 @@ static void parse_args(struct opts *o, int argc, char **argv)
             if (o->root_disk.path)
                 die_usage("--root-disk given twice: '%s'", optarg);
             parse_disk(&o->root_disk, optarg, false);
+            break;
+        case OPT_NET:
+            add_net(o, optarg);
+            break;
+        case OPT_MAC:
+            parse_mac(o->mac, optarg);
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -323,6 +403,99 @@ static int fail(const char *what, int err)
     return 1;
 }
 
+/*
+ * Start passt as crun does: one end of a socketpair as --fd (which implies
+ * one-off mode: passt quits when the VM's end closes), in the foreground so
+ * it stays our child, with SIGTERM when we die.  Returns our end or -errno
+ * (exec failures come back through a close-on-exec pipe).
+ */
+static int start_passt(void)
+{
+    int sv[2], pipefd[2], err = 0;
+    pid_t pid;
+    ssize_t n;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        err = -errno;
+        close(sv[0]);
+        close(sv[1]);
+        return err;
+    }
+    pid = fork();
+    if (pid == 0) {
+        char fdarg[16];
+
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        close(sv[0]);
+        close(pipefd[0]);
+        fcntl(sv[1], F_SETFD, 0); /* passt inherits it */
+        snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+        execlp("passt", "passt", "-f", "-q", "--fd", fdarg, (char *)NULL);
+        err = errno;
+        if (write(pipefd[1], &err, sizeof(err)) < 0)
+            (void)0;
+        _exit(127);
+    }
+    if (pid < 0)
+        err = -errno;
+    close(sv[1]);
+    close(pipefd[1]);
+    if (pid > 0 && (n = read(pipefd[0], &err, sizeof(err))) == sizeof(err)) {
+        err = -err; /* exec failed */
+        waitpid(pid, NULL, 0);
+    } else {
+        err = 0;
+    }
+    close(pipefd[0]);
+    if (err < 0) {
+        close(sv[0]);
+        return err;
+    }
+    return sv[0];
+}
+
+static int configure_net(uint32_t ctx, const struct opts *o)
+{
+    for (unsigned i = 0; i < o->nnets; i++) {
+        const struct net *n = &o->nets[i];
+        uint8_t mac[6];
+        char tap[64];
+        int err, fd;
+
+        memcpy(mac, o->mac, 6);
+        mac[5] = (uint8_t)(mac[5] + i);
+        switch (n->kind) {
+        case NET_PASST:
+            fd = start_passt();
+            if (fd < 0)
+                return fail("cannot start passt", fd);
+            err = krun_add_net_unixstream(
+                ctx, NULL, fd, mac, COMPAT_NET_FEATURES, NET_FLAG_DHCP_CLIENT);
+            break;
+        case NET_TAP:
+            snprintf(tap, sizeof(tap), "%s", n->arg);
+            err = krun_add_net_tap(ctx, tap, mac, COMPAT_NET_FEATURES,
+                                   NET_FLAG_DHCP_CLIENT);
+            break;
+        case NET_UNIXGRAM:
+            err =
+                krun_add_net_unixgram(ctx, n->arg, -1, mac, COMPAT_NET_FEATURES,
+                                      NET_FLAG_DHCP_CLIENT);
+            break;
+        default:
+            err = krun_add_net_unixstream(ctx, n->arg, -1, mac,
+                                          COMPAT_NET_FEATURES,
+                                          NET_FLAG_DHCP_CLIENT);
+            break;
+        }
+        if (err < 0)
+            return fail(n->arg ? n->arg : "passt", err);
+    }
+    return 0;
+}
+
 static int configure(uint32_t ctx, const struct opts *o)
 {
     int err;
@@ -373,6 +546,8 @@ static int configure(uint32_t ctx, const struct opts *o)
         if (err < 0)
             return fail("cannot use the kernel", err);
     }
+    if (configure_net(ctx, o) != 0)
+        return 1;
     if (o->serial) {
         int in = dup(STDIN_FILENO), out = dup(STDOUT_FILENO);
 
@@ -384,7 +559,8 @@ static int configure(uint32_t ctx, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.cpus = 1, .mib = 512};
+    struct opts o = {
+        .cpus = 1, .mib = 512, .mac = {0x5a, 0x94, 0xef, 0xe4, 0x0c, 0xee}};
     int32_t ctx;
     int err;
 

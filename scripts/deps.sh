@@ -23,6 +23,10 @@ packages=(
 	# disk images: qcow2 compressed clusters (zlib raw deflate); qemu-img and
 	# qemu-io are the oracle of the qcow2 differential tests (tests/disk/)
 	zlib1g-dev qemu-utils
+	# virtio-net end-to-end cases in the test host: passt (started as crun
+	# does), dnsmasq as the tap case's DHCP server (the -base package: no
+	# service is installed or started)
+	passt dnsmasq-base
 )
 
 if [ "${1:-}" = --list ]; then

@@ -51,6 +51,17 @@ expect "root disk: :ro is part of the path" 2 "disk '$work/file:ro': No such fil
 expect "root disk given twice" 2 "--root-disk given twice" -- --root-disk "$work/file" --root-disk "$work/file" /bin/true
 expect "root disk without CMD" 2 'missing CMD' -- --root-disk "$work/file"
 expect "unknown option" 2 "Try 'ckrun --help'" -- --bogus "$work/root" /bin/true
+expect "--help lists the network options" 0 '--net passt\|tap:NAME' -- --help
+expect "bad network kind" 2 "invalid network 'vde:/x'" -- --net vde:/x "$work/root" /bin/true
+expect "tap without a name" 2 "invalid network 'tap:'" -- --net tap: "$work/root" /bin/true
+nets=()
+for i in $(seq 5); do nets+=(--net "unixgram:$work/s$i"); done
+expect "too many networks" 2 "too many network interfaces \(at most 4\)" -- "${nets[@]}" "$work/root" /bin/true
+expect "bad MAC" 2 "invalid MAC address '5a:94:ef:e4:0c'" -- --mac 5a:94:ef:e4:0c "$work/root" /bin/true
+expect "MAC with junk" 2 "invalid MAC address '5a:94:ef:e4:0c:eex'" -- --mac 5a:94:ef:e4:0c:eex "$work/root" /bin/true
+if ! command -v passt >/dev/null; then
+	expect "passt missing" 1 "cannot start passt: No such file" -- --net passt "$work/root" /bin/true
+fi
 
 if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
 	expect "test guest boots, prints on the serial console, exits 0" 0 '^PASS serial' \
