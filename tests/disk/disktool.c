@@ -9,6 +9,10 @@
  *       N random writes (multi-segment iovecs), write-zeroes (unmap or
  *       not), discards, flushes and read-backs on IMG through the library,
  *       the same on RAW with plain POSIX calls; read-backs compare both.
+ *   disktool threads FMT IMG RAW SEED N
+ *       8 threads, each N random 512..4096-byte writes (and read-backs) of
+ *       its own sectors (sector % 8 == thread), so clusters are shared and
+ *       allocations race; then the same writes serially on RAW
  *   disktool copy RAW FMT IMG           RAW's bytes written over IMG in order
  *   disktool durable FMT IMG LOG        write, flush, log; until killed
  *   disktool verify LOG RAW             every logged write is in RAW
@@ -16,6 +20,7 @@
  * FMT: raw, qcow2 or vmdk.  Exit 0 on success, 1 on any failure.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -225,6 +230,84 @@ static int cmd_workload(const char *fmt, const char *img, const char *raw,
     return 0;
 }
 
+struct worker {
+    struct disk *d;
+    int fd; /* the raw twin, or -1 */
+    unsigned id, n;
+    uint64_t seed;
+    int rc;
+};
+
+/* Thread (w->id)'s writes: runs of sectors s with s % 8 == id. */
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    uint64_t st = (w->seed + w->id) * 0x9e3779b97f4a7c15ULL | 1;
+    uint64_t sectors = (w->fd >= 0 ? 0 : disk_size(w->d)) / 512;
+    uint8_t buf[512], back[512];
+
+    if (w->fd >= 0) {
+        off_t end = lseek(w->fd, 0, SEEK_END);
+
+        sectors = end > 0 ? (uint64_t)end / 512 : 0;
+    }
+    for (unsigned i = 0; i < w->n && w->rc == 0; i++) {
+        uint64_t s, off;
+
+        st ^= st << 13;
+        st ^= st >> 7;
+        st ^= st << 17;
+        s = st % (sectors / 8) * 8 + w->id;
+        off = s * 512;
+        fill(buf, 512, w->seed * 131 + i, off);
+        if (w->fd >= 0) {
+            if (pwrite(w->fd, buf, 512, (off_t)off) != 512)
+                w->rc = -EIO;
+            continue;
+        }
+        struct iovec v = {buf, 512}, r = {back, 512};
+
+        w->rc = disk_pwritev(w->d, &v, 1, off);
+        if (w->rc == 0 && i % 3 == 0)
+            w->rc = disk_preadv(w->d, &r, 1, off);
+        if (w->rc == 0 && i % 3 == 0 && memcmp(buf, back, 512))
+            w->rc = -EILSEQ;
+        if (w->rc == 0 && i % 97 == 0)
+            w->rc = disk_flush(w->d);
+    }
+    return NULL;
+}
+
+static int cmd_threads(const char *fmt, const char *img, const char *raw,
+                       uint64_t seed, unsigned n)
+{
+    struct disk *d = open_disk(fmt, img, false);
+    struct worker w[8];
+    pthread_t th[8];
+    int fd = open(raw, O_RDWR), rc = 0;
+
+    if (fd < 0)
+        return 1;
+    for (unsigned pass = 0; pass < 2; pass++) {
+        for (unsigned i = 0; i < 8; i++) {
+            w[i] = (struct worker){d, pass ? fd : -1, i, n, seed, 0};
+            pthread_create(&th[i], NULL, worker_main, &w[i]);
+        }
+        for (unsigned i = 0; i < 8; i++) {
+            pthread_join(th[i], NULL);
+            if (w[i].rc) {
+                fprintf(stderr, "thread %u (pass %u): %d\n", i, pass, w[i].rc);
+                rc = 1;
+            }
+        }
+    }
+    if (disk_flush(d) < 0)
+        rc = 1;
+    disk_close(d);
+    close(fd);
+    return rc;
+}
+
 static int cmd_copy(const char *raw, const char *fmt, const char *img)
 {
     struct disk *d = open_disk(fmt, img, false);
@@ -337,6 +420,10 @@ int main(int argc, char **argv)
         return cmd_workload(argv[2], argv[3], argv[4],
                             strtoull(argv[5], NULL, 0),
                             (unsigned)strtoul(argv[6], NULL, 0));
+    if (argc == 7 && !strcmp(argv[1], "threads"))
+        return cmd_threads(argv[2], argv[3], argv[4],
+                           strtoull(argv[5], NULL, 0),
+                           (unsigned)strtoul(argv[6], NULL, 0));
     if (argc == 5 && !strcmp(argv[1], "copy"))
         return cmd_copy(argv[2], argv[3], argv[4]);
     if (argc == 5 && !strcmp(argv[1], "durable"))
