@@ -97,6 +97,66 @@ int pt_fix_new(struct pt_fs *p, const struct fs_req *r, int fd,
     return 0;
 }
 
+int pt_open_fd(struct pt_fs *p, int path_fd, int flags, mode_t type)
+{
+    struct stat st, ost;
+    char name[16];
+    int fd, rc;
+
+    rc = stat_fd(path_fd, &st);
+    if (rc < 0)
+        return rc;
+    if ((st.st_mode & S_IFMT) != type) {
+        if (type == S_IFDIR)
+            return -ENOTDIR;
+        return S_ISDIR(st.st_mode)   ? -EISDIR
+               : S_ISLNK(st.st_mode) ? -ELOOP
+                                     : -EACCES;
+    }
+    /* The O_PATH fd pins the inode, so its magic link opens this very
+     * file: its type cannot have changed since the fstat. */
+    pt_fdname(name, path_fd);
+    fd = openat(p->proc_fd, name, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &ost) < 0 || (ost.st_mode & S_IFMT) != type ||
+        ost.st_dev != st.st_dev || ost.st_ino != st.st_ino) {
+        close(fd);
+        return -ESTALE;
+    }
+    if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+int pt_handle_reserve(struct pt_fs *p)
+{
+    static uint64_t rl;
+    int rc = 0;
+
+    pthread_mutex_lock(&p->hlock);
+    if (p->nhandles >= p->max_handles)
+        rc = -EMFILE;
+    else
+        p->nhandles++;
+    pthread_mutex_unlock(&p->hlock);
+    if (rc < 0)
+        log_write_ratelimited(&rl, LOG_WARN, LOG_TAG,
+                              "%u open files: handle budget reached (EMFILE)",
+                              p->max_handles);
+    return rc;
+}
+
+void pt_handle_unreserve(struct pt_fs *p)
+{
+    pthread_mutex_lock(&p->hlock);
+    p->nhandles--;
+    pthread_mutex_unlock(&p->hlock);
+}
+
 int pt_handle_add(struct pt_fs *p, struct inode *ino, int fd, bool dir,
                   uint64_t *fh)
 {
@@ -104,11 +164,14 @@ int pt_handle_add(struct pt_fs *p, struct inode *ino, int fd, bool dir,
 
     if (!h) {
         close(fd);
+        pt_handle_unreserve(p);
         return -ENOMEM;
     }
     h->fd = fd;
     h->ino = ino;
     h->dir = dir;
+    h->refs = 1;
+    h->listed = true;
     pthread_mutex_init(&h->lock, NULL);
     itab_ref(&p->itab, ino);
     pthread_mutex_lock(&p->itab.lock);
@@ -121,21 +184,41 @@ int pt_handle_add(struct pt_fs *p, struct inode *ino, int fd, bool dir,
     return 0;
 }
 
-struct pt_handle *pt_handle_get(struct pt_fs *p, uint64_t fh, bool dir)
+/* The listed handle (fh) of kind (dir), or NULL (hlock held). */
+static struct pt_handle *handle_find(struct pt_fs *p, uint64_t fh, bool dir)
 {
-    struct hnode *n;
-    struct pt_handle *h = NULL;
+    struct hnode *n = hmap_first(&p->handles, fh);
+    struct pt_handle *h = n ? container_of(n, struct pt_handle, node) : NULL;
 
-    pthread_mutex_lock(&p->hlock);
-    n = hmap_first(&p->handles, fh);
-    if (n)
-        h = container_of(n, struct pt_handle, node);
-    pthread_mutex_unlock(&p->hlock);
     return h && h->dir == dir ? h : NULL;
 }
 
-static void handle_free(struct pt_fs *p, struct pt_handle *h)
+struct pt_handle *pt_handle_get(struct pt_fs *p, uint64_t fh, uint64_t id,
+                                bool dir)
 {
+    struct pt_handle *h;
+
+    pthread_mutex_lock(&p->hlock);
+    h = handle_find(p, fh, dir);
+    /* h->ino is fixed for the handle's life and holds a reference. */
+    if (h && h->ino->id == id)
+        h->refs++;
+    else
+        h = NULL;
+    pthread_mutex_unlock(&p->hlock);
+    return h;
+}
+
+void pt_handle_put(struct pt_fs *p, struct pt_handle *h)
+{
+    bool last, listed;
+
+    pthread_mutex_lock(&p->hlock);
+    last = --h->refs == 0;
+    listed = h->listed;
+    pthread_mutex_unlock(&p->hlock);
+    if (!last)
+        return;
     close(h->fd);
     pthread_mutex_lock(&p->itab.lock);
     h->ino->opens--;
@@ -143,41 +226,65 @@ static void handle_free(struct pt_fs *p, struct pt_handle *h)
     itab_put(&p->itab, h->ino);
     pthread_mutex_destroy(&h->lock);
     free(h);
+    pthread_mutex_lock(&p->hlock);
+    p->nhandles--;
+    if (!listed && --p->unlisted == 0)
+        pthread_cond_broadcast(&p->hfreed);
+    pthread_mutex_unlock(&p->hlock);
 }
 
-int pt_handle_del(struct pt_fs *p, uint64_t fh, bool dir)
+/* Take (h) out of the table (hlock held). */
+static void handle_unlist(struct pt_fs *p, struct pt_handle *h)
 {
-    struct hnode *n;
-    struct pt_handle *h = NULL;
+    hmap_remove(&p->handles, &h->node);
+    h->listed = false;
+    p->unlisted++;
+}
+
+struct pt_handle *pt_handle_take(struct pt_fs *p, uint64_t fh, bool dir)
+{
+    struct pt_handle *h;
 
     pthread_mutex_lock(&p->hlock);
-    n = hmap_first(&p->handles, fh);
-    if (n && container_of(n, struct pt_handle, node)->dir == dir) {
-        h = container_of(n, struct pt_handle, node);
-        hmap_remove(&p->handles, n);
-    }
+    h = handle_find(p, fh, dir);
+    if (h)
+        handle_unlist(p, h);
     pthread_mutex_unlock(&p->hlock);
-    if (!h)
-        return -EBADF;
-    handle_free(p, h);
-    return 0;
+    return h;
 }
 
+/* FUSE_DESTROY: every handle goes; requests still using one finish first
+ * (they only make bounded syscalls on it: a blocking lock waits on an fd of
+ * its own), so that when DESTROY is answered no fd of the session is open. */
 static void pt_destroy(void *fs)
 {
     struct pt_fs *p = fs;
+    struct pt_handle *dead = NULL;
 
     pthread_mutex_lock(&p->hlock);
     for (size_t i = 0; i < p->handles.nbuckets; i++) {
-        struct hnode *n = p->handles.buckets[i], *next;
+        while (p->handles.buckets[i]) {
+            struct pt_handle *h =
+                container_of(p->handles.buckets[i], struct pt_handle, node);
 
-        for (; n; n = next) {
-            next = n->next;
-            handle_free(p, container_of(n, struct pt_handle, node));
+            handle_unlist(p, h);
+            /* The table's reference is dropped below, without hlock;
+             * node.next links the unlisted handles meanwhile. */
+            h->node.next = dead ? &dead->node : NULL;
+            dead = h;
         }
-        p->handles.buckets[i] = NULL;
     }
-    p->handles.count = 0;
+    pthread_mutex_unlock(&p->hlock);
+    while (dead) {
+        struct pt_handle *h = dead;
+
+        dead = h->node.next ? container_of(h->node.next, struct pt_handle, node)
+                            : NULL;
+        pt_handle_put(p, h);
+    }
+    pthread_mutex_lock(&p->hlock);
+    while (p->unlisted > 0)
+        pthread_cond_wait(&p->hfreed, &p->hlock);
     pthread_mutex_unlock(&p->hlock);
     pt_lock_destroy(p);
     itab_forget_all(&p->itab);
@@ -219,16 +326,17 @@ static int pt_getattr(void *fs, const struct fs_req *r, uint64_t id,
                       uint64_t *timeout)
 {
     struct pt_fs *p = fs;
-    struct pt_handle *h = has_fh ? pt_handle_get(p, fh, false) : NULL;
+    struct pt_handle *h = has_fh ? pt_handle_get(p, fh, id, false) : NULL;
     struct pt_node n;
     int rc;
 
     *timeout = p->timeout;
-    if (h && h->ino->id == id) {
-        if (fstat(h->fd, st) < 0)
-            return -errno;
-        pt_present(h->fd, NULL, st);
-        return 0;
+    if (h) {
+        rc = fstat(h->fd, st) < 0 ? -errno : 0;
+        if (rc == 0)
+            pt_present(h->fd, NULL, st);
+        pt_handle_put(p, h);
+        return rc;
     }
     rc = pt_node_get(p, id, &n);
     if (rc < 0)
@@ -241,11 +349,10 @@ static int pt_getattr(void *fs, const struct fs_req *r, uint64_t id,
 }
 
 /* Apply the size change of SETATTR: through the handle, or by opening the
- * regular file for writing through its magic link. */
+ * regular file for writing (pt_open_fd: never anything else). */
 static int set_size(struct pt_fs *p, const struct pt_node *n,
                     const struct pt_handle *h, uint64_t size)
 {
-    char name[16];
     int fd, rc = 0;
 
     if (size > INT64_MAX)
@@ -254,10 +361,9 @@ static int set_size(struct pt_fs *p, const struct pt_node *n,
         return ftruncate(h->fd, (off_t)size) < 0 ? -errno : 0;
     if (n->ino->type != S_IFREG)
         return n->ino->type == S_IFDIR ? -EISDIR : -EINVAL;
-    pt_fdname(name, n->fd);
-    fd = openat(p->proc_fd, name, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+    fd = pt_open_fd(p, n->fd, O_WRONLY, S_IFREG);
     if (fd < 0)
-        return -errno;
+        return fd;
     if (ftruncate(fd, (off_t)size) < 0)
         rc = -errno;
     close(fd);
@@ -328,12 +434,11 @@ static int pt_setattr(void *fs, const struct fs_req *r, uint64_t id,
     rc = pt_node_get(p, id, &n);
     if (rc < 0)
         return rc;
-    if (sa->valid & FATTR_FH) {
-        h = pt_handle_get(p, sa->fh, false);
-        if (h && h->ino != n.ino)
-            h = NULL;
-    }
+    if (sa->valid & FATTR_FH)
+        h = pt_handle_get(p, sa->fh, id, false);
     rc = apply_setattr(p, &n, h, sa);
+    if (h)
+        pt_handle_put(p, h);
     if (rc == 0)
         rc = stat_fd(n.fd, st);
     if (rc == 0)
@@ -475,6 +580,8 @@ int passthrough_create(const struct passthrough_config *cfg,
     p->as_root = geteuid() == 0;
     p->timeout = cfg->timeout ? cfg->timeout : 1;
     pthread_mutex_init(&p->hlock, NULL);
+    pthread_cond_init(&p->hfreed, NULL);
+    p->max_handles = cfg->handle_fds ? cfg->handle_fds : p->itab.fd_budget;
     pt_lock_init(p, cfg->lock_fds ? cfg->lock_fds
                                   : MAX(p->itab.fd_budget / 2, 16u));
     *out = (struct fs_backend){.ops = &pt_ops, .fs = p};
@@ -499,6 +606,7 @@ void passthrough_free(struct fs_backend *b)
     pt_lock_free(p);
     itab_destroy(&p->itab);
     close(p->proc_fd);
+    pthread_cond_destroy(&p->hfreed);
     pthread_mutex_destroy(&p->hlock);
     free(p);
     b->fs = NULL;

@@ -15,11 +15,13 @@
 #include "fuse/fs_ops.h"
 
 struct passthrough_config {
-    const char *root;       /* the shared host directory */
-    bool read_only;         /* refuse every change (the server does too) */
-    unsigned int fd_budget; /* inode fds kept open; 0 = RLIMIT_NOFILE / 4 */
-    unsigned int lock_fds;  /* POSIX lock owner fds; 0 = fd_budget / 2 */
-    uint64_t timeout;       /* entry/attr cache seconds; 0 = 1 */
+    const char *root;        /* the shared host directory */
+    bool read_only;          /* refuse every change (the server does too) */
+    unsigned int fd_budget;  /* inode fds kept open; 0 = RLIMIT_NOFILE / 4 */
+    unsigned int lock_fds;   /* POSIX lock owner fds; 0 = fd_budget / 2 */
+    unsigned int handle_fds; /* open files (handles); 0 = fd_budget; more
+                              * OPEN/OPENDIR/CREATE get EMFILE */
+    uint64_t timeout;        /* entry/attr cache seconds; 0 = 1 */
 };
 
 /* Open (cfg->root) and fill (*out).  Returns 0 or -errno (-ENOTDIR, ...). */

@@ -15,11 +15,18 @@
 #include "fuse/fs_ops.h"
 #include "fuse/inode.h"
 
+/* An open file or directory of the guest.  Reference-counted: the table
+ * holds one while the handle is listed (from OPEN to RELEASE), and every
+ * request using it holds one from pt_handle_get to pt_handle_put, so the
+ * fd is closed and the struct freed only after the last use, never under
+ * a request on another worker. */
 struct pt_handle {
-    struct hnode node; /* key: fh */
+    struct hnode node; /* key: fh, while listed */
     int fd;
     struct inode *ino; /* holds a reference */
     bool dir;
+    bool listed;          /* in p->handles (hlock) */
+    uint32_t refs;        /* hlock */
     pthread_mutex_t lock; /* directories: serialises seek + getdents */
 };
 
@@ -29,13 +36,17 @@ struct pt_fs {
     bool read_only; /* from the config */
     bool as_root;   /* euid 0: new files get the caller's uid/gid */
     uint64_t timeout;
-    pthread_mutex_t hlock; /* protects handles and next_fh */
+    pthread_mutex_t hlock; /* protects the handle fields below */
+    pthread_cond_t hfreed; /* a handle that was unlisted was freed */
     struct hmap handles;
     uint64_t next_fh;
-    pthread_mutex_t olock;   /* protects owners and nowners (pt_lock.c) */
-    struct hmap owners;      /* POSIX lock owners, key: node id */
-    unsigned int nowners;    /* their fds */
-    unsigned int max_owners; /* ... at most this many */
+    unsigned int nhandles;    /* handles alive or reserved (each an fd) */
+    unsigned int max_handles; /* ... at most this many */
+    unsigned int unlisted;    /* alive but no longer listed */
+    pthread_mutex_t olock;    /* protects owners and nowners (pt_lock.c) */
+    struct hmap owners;       /* POSIX lock owners, key: node id */
+    unsigned int nowners;     /* their fds */
+    unsigned int max_owners;  /* ... at most this many */
 };
 
 /* An inode in use by one request: reference + fd. */
@@ -62,16 +73,35 @@ int pt_fix_new(struct pt_fs *p, const struct fs_req *r, int fd,
  * bits and nothing for group/other while the file may be root's. */
 mode_t pt_create_mode(const struct pt_fs *p, const struct fs_req *r,
                       mode_t mode);
-/* Add an open fd as a handle on (ino) (a new reference is taken).  Returns
- * 0 with *fh, or -ENOMEM (fd is closed). */
+/* Open the file of O_PATH fd (path_fd) for I/O with (flags) (O_ACCMODE,
+ * O_DIRECTORY, O_APPEND, ...), if it is of type (type): S_IFREG or S_IFDIR.
+ * This is the only way the backend opens an existing file for I/O: the type
+ * is checked on the fd before anything is opened (directories: -ENOTDIR;
+ * regular files: -EISDIR, -ELOOP for a symlink, -EACCES for any other
+ * type), so device nodes and FIFOs are never opened; the open is
+ * O_NONBLOCK | O_NOCTTY (O_NONBLOCK cleared afterwards unless asked for),
+ * and the result is checked to be the same file.  Returns the fd or
+ * -errno. */
+int pt_open_fd(struct pt_fs *p, int path_fd, int flags, mode_t type);
+/* Reserve room for one handle within the budget before opening its fd.
+ * Returns 0 or -EMFILE. */
+int pt_handle_reserve(struct pt_fs *p);
+/* Give back a reservation that did not become a handle. */
+void pt_handle_unreserve(struct pt_fs *p);
+/* Add an open fd as a handle on (ino) (a new reference is taken), using a
+ * reservation.  Returns 0 with *fh, or -ENOMEM (fd is closed, reservation
+ * given back). */
 int pt_handle_add(struct pt_fs *p, struct inode *ino, int fd, bool dir,
                   uint64_t *fh);
-/* The handle (fh) if it exists and is of kind (dir), else NULL.  The
- * handle stays valid until its RELEASE, which the guest sends only after
- * its last use. */
-struct pt_handle *pt_handle_get(struct pt_fs *p, uint64_t fh, bool dir);
-/* Remove and free handle (fh).  Returns 0 or -EBADF. */
-int pt_handle_del(struct pt_fs *p, uint64_t fh, bool dir);
+/* The handle (fh) with a reference if it exists, is of kind (dir) and was
+ * opened on node (id), else NULL.  pt_handle_put when done. */
+struct pt_handle *pt_handle_get(struct pt_fs *p, uint64_t fh, uint64_t id,
+                                bool dir);
+void pt_handle_put(struct pt_fs *p, struct pt_handle *h);
+/* Unlist handle (fh) of kind (dir) (RELEASE): later gets fail; the
+ * table's reference goes to the caller, who puts it.  NULL if there is no
+ * such handle (a second RELEASE). */
+struct pt_handle *pt_handle_take(struct pt_fs *p, uint64_t fh, bool dir);
 
 /* Lock owners (pt_lock.c): set up with at most (max_owners) fds. */
 void pt_lock_init(struct pt_fs *p, unsigned int max_owners);

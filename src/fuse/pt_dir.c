@@ -21,20 +21,20 @@ int pt_opendir(void *fs, const struct fs_req *r, uint64_t id, uint32_t flags,
 {
     struct pt_fs *p = fs;
     struct pt_node n;
-    char name[16];
     int fd, rc;
 
-    rc = pt_node_get(p, id, &n);
+    rc = pt_handle_reserve(p);
     if (rc < 0)
         return rc;
-    if (n.ino->type != S_IFDIR) {
-        rc = -ENOTDIR;
-        goto out;
+    rc = pt_node_get(p, id, &n);
+    if (rc < 0) {
+        pt_handle_unreserve(p);
+        return rc;
     }
-    pt_fdname(name, n.fd);
-    fd = openat(p->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    rc = fd < 0 ? -errno : pt_handle_add(p, n.ino, fd, true, &o->fh);
-out:
+    fd = pt_open_fd(p, n.fd, O_RDONLY | O_DIRECTORY, S_IFDIR);
+    if (fd < 0)
+        pt_handle_unreserve(p);
+    rc = fd < 0 ? fd : pt_handle_add(p, n.ino, fd, true, &o->fh);
     pt_node_put(p, &n);
     return rc;
 }
@@ -100,51 +100,85 @@ int pt_readdir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
                uint64_t off, struct fs_dirbuf *db)
 {
     struct pt_fs *p = fs;
-    struct pt_handle *h = pt_handle_get(p, fh, true);
+    struct pt_handle *h;
     int rc;
 
-    if (!h || h->ino->id != id)
-        return -EBADF;
     if (off > INT64_MAX)
         return -EINVAL;
+    h = pt_handle_get(p, fh, id, true);
+    if (!h)
+        return -EBADF;
     pthread_mutex_lock(&h->lock);
     if (lseek(h->fd, (off_t)off, SEEK_SET) < 0)
         rc = -errno;
     else
         rc = fill_dir(p, h, db);
     pthread_mutex_unlock(&h->lock);
+    pt_handle_put(p, h);
     return rc;
 }
 
 int pt_releasedir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh)
 {
-    return pt_handle_del(fs, fh, true);
+    struct pt_fs *p = fs;
+    struct pt_handle *h = pt_handle_take(p, fh, true);
+
+    if (!h)
+        return -EBADF;
+    pt_handle_put(p, h);
+    return 0;
 }
 
 int pt_fsyncdir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
                 bool datasync)
 {
-    struct pt_handle *h = pt_handle_get(fs, fh, true);
+    struct pt_fs *p = fs;
+    struct pt_handle *h = pt_handle_get(p, fh, id, true);
+    int rc;
 
     if (!h)
         return -EBADF;
-    return (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
+    rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
+    pt_handle_put(p, h);
+    return rc;
 }
 
+/* SYNCFS needs an fd that is really open (syncfs(2) of an O_PATH fd is
+ * EBADF): a directory is opened itself, anything else through its parent
+ * directory, so nothing but a directory is ever opened here (a device node
+ * or FIFO is not even touched).  The parent is on the same file system
+ * except for a file bind-mounted into the share, where this syncs the
+ * parent's. */
 int pt_syncfs(void *fs, const struct fs_req *r, uint64_t id)
 {
     struct pt_fs *p = fs;
     struct pt_node n;
-    char name[16];
+    struct inode *parent = NULL;
     int fd, rc = pt_node_get(p, id, &n);
 
     if (rc < 0)
         return rc;
-    pt_fdname(name, n.fd);
-    fd = openat(p->proc_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        fd = openat(p->proc_fd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    rc = fd < 0 || syncfs(fd) < 0 ? -errno : 0;
+    if (n.ino->type != S_IFDIR) {
+        /* The reference is taken under the table's lock: a rename may
+         * give the inode another parent at any time. */
+        pthread_mutex_lock(&p->itab.lock);
+        parent = n.ino->parent;
+        if (parent)
+            parent->refs++;
+        pthread_mutex_unlock(&p->itab.lock);
+        pt_node_put(p, &n);
+        if (!parent)
+            return -ESTALE;
+        n.ino = parent;
+        n.fd = itab_fd(&p->itab, parent);
+        if (n.fd < 0) {
+            rc = n.fd;
+            itab_put(&p->itab, parent);
+            return rc;
+        }
+    }
+    fd = pt_open_fd(p, n.fd, O_RDONLY | O_DIRECTORY, S_IFDIR);
+    rc = fd < 0 ? fd : syncfs(fd) < 0 ? -errno : 0;
     if (fd >= 0)
         close(fd);
     pt_node_put(p, &n);

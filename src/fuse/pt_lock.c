@@ -207,14 +207,6 @@ static void owner_put(struct pt_fs *p, struct pt_owner *o, bool locked,
     owners_free(p, dead);
 }
 
-/* The handle (fh) of inode (id), or NULL. */
-static struct pt_handle *lock_handle(struct pt_fs *p, uint64_t id, uint64_t fh)
-{
-    struct pt_handle *h = pt_handle_get(p, fh, false);
-
-    return h && h->ino->id == id ? h : NULL;
-}
-
 static int lk_to_flock(const struct fuse_file_lock *lk, struct flock *fl)
 {
     if (lk->start > INT64_MAX || lk->end < lk->start ||
@@ -262,20 +254,16 @@ static uint32_t holder_pid(struct pt_fs *p, uint64_t id,
     return pid;
 }
 
-int pt_getlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
-             uint64_t owner, struct fuse_file_lock *lk)
+static int getlk(struct pt_fs *p, struct pt_handle *h, uint64_t fh,
+                 uint64_t owner, struct fuse_file_lock *lk)
 {
-    struct pt_fs *p = fs;
-    struct pt_handle *h = lock_handle(p, id, fh);
+    uint64_t id = h->ino->id;
     struct pt_owner *o;
     struct flock fl;
     uint64_t gen;
     bool made;
-    int rc;
+    int rc = lk_to_flock(lk, &fl);
 
-    if (!h)
-        return -EBADF;
-    rc = lk_to_flock(lk, &fl);
     if (rc < 0)
         return rc;
     if (fl.l_type == F_UNLCK)
@@ -300,32 +288,67 @@ int pt_getlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
     return rc;
 }
 
+int pt_getlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
+             uint64_t owner, struct fuse_file_lock *lk)
+{
+    struct pt_fs *p = fs;
+    struct pt_handle *h = pt_handle_get(p, fh, id, false);
+    int rc;
+
+    if (!h)
+        return -EBADF;
+    rc = getlk(p, h, fh, owner, lk);
+    pt_handle_put(p, h);
+    return rc;
+}
+
+/* flock(2) through handle (h), which is put here.  A blocking one waits on
+ * a dup of the fd (the same open file, so the same lock) without holding
+ * the handle: RELEASE and DESTROY never wait for a lock wait. */
+static int setlk_flock(struct pt_fs *p, struct pt_handle *h, uint32_t type,
+                       bool sleep)
+{
+    int op = type == F_RDLCK ? LOCK_SH : type == F_WRLCK ? LOCK_EX : LOCK_UN;
+    int fd = sleep ? fcntl(h->fd, F_DUPFD_CLOEXEC, 0) : h->fd, rc;
+
+    if (fd < 0) {
+        pt_handle_put(p, h);
+        return errno == EMFILE ? -ENOLCK : -errno;
+    }
+    if (sleep)
+        pt_handle_put(p, h);
+    rc = flock(fd, op | (sleep ? 0 : LOCK_NB)) < 0 ? -errno : 0;
+    if (sleep)
+        close(fd);
+    else
+        pt_handle_put(p, h);
+    return rc;
+}
+
 int pt_setlk(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
              uint64_t owner, const struct fuse_file_lock *lk, bool sleep,
              bool is_flock)
 {
     struct pt_fs *p = fs;
-    struct pt_handle *h = lock_handle(p, id, fh);
-    struct pt_owner *o;
-    struct flock fl;
+    struct pt_handle *h = pt_handle_get(p, fh, id, false);
+    struct pt_owner *o = NULL;
+    struct flock fl = {0};
     uint64_t gen = 0;
     bool made, unlock, whole;
-    int rc, op;
+    int rc;
 
     if (!h)
         return -EBADF;
-    if (is_flock) {
-        op = lk->type == F_RDLCK   ? LOCK_SH
-             : lk->type == F_WRLCK ? LOCK_EX
-                                   : LOCK_UN;
-        return flock(h->fd, op | (sleep ? 0 : LOCK_NB)) < 0 ? -errno : 0;
-    }
+    if (is_flock)
+        return setlk_flock(p, h, lk->type, sleep);
     rc = lk_to_flock(lk, &fl);
-    if (rc < 0)
-        return rc;
     unlock = fl.l_type == F_UNLCK;
     whole = unlock && fl.l_start == 0 && fl.l_len == 0;
-    rc = owner_get(p, h, fh, owner, !unlock, &o, &gen, &made);
+    if (rc == 0)
+        rc = owner_get(p, h, fh, owner, !unlock, &o, &gen, &made);
+    /* The owner has a description of its own: a lock wait holds no
+     * handle. */
+    pt_handle_put(p, h);
     if (rc < 0 || !o)
         return rc; /* no locks to remove when there is no owner */
     if (fcntl(o->fd, sleep ? F_OFD_SETLKW : F_OFD_SETLK, &fl) < 0)
