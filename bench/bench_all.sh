@@ -4,6 +4,7 @@
 #   1. bench_virtq     virtqueue pop+push vs a memcpy of the same ring bytes
 #   2. bench_fuse.sh   host dir vs ckrun-fuse vs bindfs (needs root, /dev/fuse)
 #   3. bench_vm.sh     ckrun ROOT -- /bin/true vs QEMU microvm, nested test host
+#   4. bench_disk.sh   the disk engine (raw, qcow2) vs qemu-io, host side
 # Exits 0 unless a part could not run at all (its reason is printed).
 # Environment: B (build), BENCH_FUSE_ARGS (for bench_fuse.sh), RUNS (bench_vm).
 set -euo pipefail
@@ -36,6 +37,7 @@ part() { # NAME CMD...
 	part fuse env CKRUN_FUSE="$b/ckrun-fuse" FSOPS="$b/bench/fsops" \
 		"$here/bench_fuse.sh" ${BENCH_FUSE_ARGS:-}
 	part vm env B="$b" "$here/bench_vm.sh"
+	part disk env DISKTOOL="$b/tests/disk/disktool" "$here/bench_disk.sh"
 	echo
 	if [ ${#failed[@]} -eq 0 ]; then
 		echo "bench: all three parts ran"

@@ -17,4 +17,10 @@ check-disk: $(DISKTOOL)
 	DISKTOOL=$(DISKTOOL) $(RUN_TESTS) disk $(sort $(wildcard tests/disk/test-*.sh))
 
 CHECKS += check-disk
-.PHONY: check-disk
+
+# make bench runs bench/bench_disk.sh too (bench_all.sh); alone: bench-disk
+bench: $(DISKTOOL)
+bench-disk: $(DISKTOOL)
+	DISKTOOL=$(DISKTOOL) bench/bench_disk.sh
+
+.PHONY: check-disk bench-disk

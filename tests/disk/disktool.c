@@ -13,6 +13,8 @@
  *       8 threads, each N random 512..4096-byte writes (and read-backs) of
  *       its own sectors (sector % 8 == thread), so clusters are shared and
  *       allocations race; then the same writes serially on RAW
+ *   disktool ops FMT IMG CMDS           run a qemu-io command file on IMG:
+ *       "write -P BYTE OFF LEN", "read OFF LEN", "flush" (bench/)
  *   disktool copy RAW FMT IMG           RAW's bytes written over IMG in order
  *   disktool durable FMT IMG LOG        write, flush, log; until killed
  *   disktool verify LOG RAW             every logged write is in RAW
@@ -308,6 +310,50 @@ static int cmd_threads(const char *fmt, const char *img, const char *raw,
     return rc;
 }
 
+static int cmd_ops(const char *fmt, const char *img, const char *cmds)
+{
+    struct disk *d = open_disk(fmt, img, false);
+    FILE *f = fopen(cmds, "r");
+    uint8_t *buf = malloc(MAX_IO);
+    char line[256];
+    unsigned pat;
+    uint64_t off, len;
+
+    if (!f || !buf)
+        return 1;
+    while (fgets(line, sizeof(line), f)) {
+        struct iovec v = {buf, 0};
+        int rc = 0;
+
+        if (sscanf(line, "write -P %i %" SCNu64 " %" SCNu64, &pat, &off,
+                   &len) == 3 &&
+            len <= MAX_IO) {
+            memset(buf, (int)pat, len);
+            v.iov_len = len;
+            rc = disk_pwritev(d, &v, 1, off);
+        } else if (sscanf(line, "read %" SCNu64 " %" SCNu64, &off, &len) == 2 &&
+                   len <= MAX_IO) {
+            v.iov_len = len;
+            rc = disk_preadv(d, &v, 1, off);
+        } else if (!strncmp(line, "flush", 5)) {
+            rc = disk_flush(d);
+        } else {
+            fprintf(stderr, "bad command: %s", line);
+            return 1;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "%s: %d\n", line, rc);
+            return 1;
+        }
+    }
+    if (disk_flush(d) < 0)
+        return 1;
+    disk_close(d);
+    fclose(f);
+    free(buf);
+    return 0;
+}
+
 static int cmd_copy(const char *raw, const char *fmt, const char *img)
 {
     struct disk *d = open_disk(fmt, img, false);
@@ -424,6 +470,8 @@ int main(int argc, char **argv)
         return cmd_threads(argv[2], argv[3], argv[4],
                            strtoull(argv[5], NULL, 0),
                            (unsigned)strtoul(argv[6], NULL, 0));
+    if (argc == 5 && !strcmp(argv[1], "ops"))
+        return cmd_ops(argv[2], argv[3], argv[4]);
     if (argc == 5 && !strcmp(argv[1], "copy"))
         return cmd_copy(argv[2], argv[3], argv[4]);
     if (argc == 5 && !strcmp(argv[1], "durable"))

@@ -18,14 +18,17 @@ result() { # result OK? DESCRIPTION
 	if [ "$1" = 0 ]; then echo "ok $n - $2"; else fails=$((fails + 1)); echo "not ok $n - $2"; fi
 }
 
-# run_and_kill FMT IMG: start the writer, SIGKILL it after >= 40 flushes
+# run_and_kill FMT IMG: start the writer, SIGKILL it mid-stream
 run_and_kill() {
-	local log=$T/$1.log i
+	local log=$T/$1.log i lines
 	: >"$log"
 	"$DISKTOOL" durable "$1" "$2" "$log" &
 	local pid=$!
-	for i in $(seq 1 200); do
-		[ "$(wc -l <"$log")" -ge 40 ] && break
+	# >= 40 flushes, or after 10 s at least one (slow disks), at most 60 s
+	for i in $(seq 1 1200); do
+		lines=$(wc -l <"$log")
+		[ "$lines" -ge 40 ] && break
+		[ "$i" -ge 200 ] && [ "$lines" -ge 1 ] && break
 		sleep 0.05
 	done
 	kill -9 $pid
