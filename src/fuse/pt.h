@@ -129,12 +129,16 @@ void pt_present(int fd, const char *name, struct stat *st);
  * Returns 0 or -errno. */
 int pt_make_dev(struct pt_fs *p, const struct fs_req *r, int dirfd,
                 const char *name, mode_t mode, dev_t rdev);
-/* chmod of the inode of (fd) whose guest type is (type): set-id bits of
- * regular files and everything of device nodes go to the private xattr. */
+/* chmod of the inode of (fd) whose guest type is (type): set-id (and, once
+ * marked, sticky) bits of regular files and everything of device nodes go
+ * to the private xattr. */
 int pt_set_mode(struct pt_fs *p, int fd, mode_t type, mode_t mode);
 /* chown of the inode of (fd) ((uid_t)-1: unchanged), dropping privileges
  * as Linux does; device nodes only change their private owner. */
 int pt_set_owner(struct pt_fs *p, int fd, mode_t type, uid_t uid, gid_t gid);
+/* A private file capability was set on the inode of (fd): mark it so that
+ * pt_kill_priv looks (regular files). */
+int pt_mark_priv(struct pt_fs *p, int fd, mode_t type);
 /* Write, truncate or chown of a regular file (FUSE_HANDLE_KILLPRIV_V2):
  * clear set-user-id, set-group-id (if group-executable) and the file
  * capability, stored or on the host.  Returns 0 or -errno. */

@@ -162,6 +162,9 @@ static int xattr_call(struct pt_fs *p, uint64_t id, const struct xargs *a)
         rc = host_name(p, n.ino->type, a->name, hname);
     if (rc == 0)
         rc = xattr_host(path, hname, a);
+    /* A file capability must be seen by pt_kill_priv. */
+    if (rc == 0 && a->op == X_SET && !strcmp(a->name, "security.capability"))
+        rc = pt_mark_priv(p, n.fd, n.ino->type);
     /* The host's own trusted/security value, read-only. */
     if (rc == -ENODATA && a->op == X_GET && remapped(a->name) &&
         !has_prefix(a->name, PT_XATTR_PRIVATE)) {

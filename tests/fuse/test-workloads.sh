@@ -62,13 +62,11 @@ manifest() {
 	)
 }
 
-# no_setid: a manifest with the set-id bits of regular files dropped (the
-# sticky bit and every other byte of the line kept).
+# no_setid: a manifest with the set-id bits of regular files replaced by
+# the sticky bit that marks them as stored (every other byte kept).
 no_setid() {
 	awk '$2 == "f" && $4 ~ /^[2-7][0-7][0-7][0-7]$/ {
-		d = substr($4, 1, 1) % 2
-		r = substr($4, 2) + 0
-		m = d ? sprintf("1%03d", r) : r ""
+		m = "1" substr($4, 2)
 		f = $2 " " $3 " " $4
 		p = index($0, " " f " ")
 		$0 = substr($0, 1, p) $2 " " $3 " " m substr($0, p + length(f) + 1)
@@ -81,9 +79,9 @@ compare() {
 	local name=$1 sub=$2
 	manifest "$host/$sub" "${3:-}" >"$work/m.host"
 	manifest "$mnt/$sub" "${3:-}" >"$work/m.mnt"
-	# In the share, set-id bits of regular files are stored in an xattr,
-	# never on the host file (docs/FUSE-THREAT-MODEL.md): the host's
-	# manifest without them is what the share must show.
+	# In the share, set-id bits of regular files are stored in an xattr and
+	# marked by the sticky bit, never set on the host file
+	# (docs/FUSE-THREAT-MODEL.md): that is what the share must show.
 	manifest "$share/$sub" "${3:-}" >"$work/m.share"
 	no_setid <"$work/m.host" >"$work/m.host.noid"
 	local lines

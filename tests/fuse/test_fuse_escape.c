@@ -295,10 +295,10 @@ int main(void)
     check_canary("write through link", 1);
     CHECK_EQ(in_guest(g_mknod), 0);
     snprintf(p, sizeof(p), "%s/mem", m.share);
-    CHECK(lstat(p, &st) == 0 && st.st_mode == (S_IFREG | 0600) &&
+    CHECK(lstat(p, &st) == 0 && st.st_mode == (S_IFREG | 01600) &&
           st.st_size == 0 && st.st_uid == geteuid());
     snprintf(p, sizeof(p), "%s/blk", m.share);
-    CHECK(lstat(p, &st) == 0 && st.st_mode == (S_IFREG | 0600));
+    CHECK(lstat(p, &st) == 0 && st.st_mode == (S_IFREG | 01600));
     check_canary("mknod", 3);
     CHECK_EQ(in_guest(g_hardlink), 0);
     check_canary("hard links", 2);

@@ -265,7 +265,7 @@ static void test_planted(void)
     CHECK_EQ(ft_write(mp("suid"), "#!/bin/sh\n"), 0);
     CHECK_EQ(chmod(mp("suid"), 04777), 0);
     CHECK(stat(mp("suid"), &st) == 0 && (st.st_mode & 07777) == 04777);
-    CHECK(stat(hp("suid"), &st) == 0 && (st.st_mode & 07777) == 0777);
+    CHECK(stat(hp("suid"), &st) == 0 && (st.st_mode & 07777) == 01777);
     CHECK_EQ(setxattr(mp("suid"), "trusted.overlay.opaque", "y", 1, 0), 0);
     CHECK_EQ(getxattr(mp("suid"), "trusted.overlay.opaque", buf, sizeof(buf)),
              1);
@@ -294,7 +294,7 @@ static void test_planted(void)
     CHECK_EQ(chmod(mp("tty"), 0620), 0);
     CHECK(stat(mp("tty"), &st) == 0 && S_ISCHR(st.st_mode) &&
           st.st_rdev == makedev(4, 1) && (st.st_mode & 07777) == 0620);
-    CHECK(lstat(hp("tty"), &st) == 0 && st.st_mode == (S_IFREG | 0600) &&
+    CHECK(lstat(hp("tty"), &st) == 0 && st.st_mode == (S_IFREG | 01600) &&
           st.st_size == 0);
     CHECK_EQ(unlink(mp("tty")), 0);
     CHECK_EQ(unlink(mp("suid")), 0);

@@ -351,7 +351,7 @@ static void test_escapes(void)
             req(FUSE_MKNOD, 1, b, n);
             snprintf(hp, sizeof(hp), "%s/mem", share);
             attempt("MKNOD char 1:1 (host: inert file)",
-                    lstat(hp, &hst) == 0 && hst.st_mode == (S_IFREG | 0600));
+                    lstat(hp, &hst) == 0 && hst.st_mode == (S_IFREG | 01600));
             open_fh(lookup(1, "mem"), O_RDWR, &err);
             attempt("OPEN of a guest-made device node", err != 0);
             mk.mode = S_IFBLK | 0666;
@@ -360,7 +360,7 @@ static void test_escapes(void)
             req(FUSE_MKNOD, 1, b, n);
             snprintf(hp, sizeof(hp), "%s/sda", share);
             attempt("MKNOD block 8:0 (host: inert file)",
-                    lstat(hp, &hst) == 0 && hst.st_mode == (S_IFREG | 0600));
+                    lstat(hp, &hst) == 0 && hst.st_mode == (S_IFREG | 01600));
         }
     }
     /* Sizes, offsets and handles. */

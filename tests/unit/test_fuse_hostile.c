@@ -313,7 +313,7 @@ static void test_planted_privileges(void)
     CHECK_EQ(a.mode, S_IFREG | 06755);
     CHECK_EQ(getattr(node, &mode), 0);
     CHECK_EQ(mode, S_IFREG | 06755);
-    CHECK(stat(host("suid"), &st) == 0 && st.st_mode == (S_IFREG | 0755));
+    CHECK(stat(host("suid"), &st) == 0 && st.st_mode == (S_IFREG | 01755));
     /* trusted.* and security.* (file capabilities) stay private. */
     CHECK_EQ(gx_setxattr(node, "security.capability", "CAPS"), 0);
     CHECK_EQ(gx_setxattr(node, "trusted.overlay.opaque", "y"), 0);
@@ -377,7 +377,33 @@ static void test_planted_privileges(void)
     si = (struct fuse_setattr_in){.valid = FATTR_UID, .uid = 1234};
     CHECK_EQ(setattr(node, &si, &a), 0);
     CHECK_EQ(a.mode, S_IFREG | 0755);
-    CHECK(stat(host("suid"), &st) == 0 && (st.st_mode & 07777) == 0755);
+    CHECK(stat(host("suid"), &st) == 0 && (st.st_mode & 07777) == 01755);
+    CHECK_EQ(release(node, fh), 0);
+    /* A capability on a file without set-id bits marks it (sticky bit on
+     * the host), so that a write still drops it; the guest's own sticky
+     * bit shows as it set it. */
+    node = create_in(FUSE_ROOT_ID, "capf", &fh);
+    CHECK_EQ(gx_setxattr(node, "security.capability", "CAPS"), 0);
+    CHECK(stat(host("capf"), &st) == 0 && st.st_mode == (S_IFREG | 01644));
+    CHECK_EQ(getattr(node, &mode), 0);
+    CHECK_EQ(mode, S_IFREG | 0644);
+    {
+        struct {
+            struct fuse_write_in wi;
+            char data[2];
+        } w = {{.fh = fh, .size = 2, .write_flags = FUSE_WRITE_KILL_SUIDGID},
+               "hi"};
+
+        CHECK_EQ(req(FUSE_WRITE, node, &w, sizeof(w)), 0);
+    }
+    CHECK_EQ(gx_get(node, "security.capability", buf, sizeof(buf)), -ENODATA);
+    si = (struct fuse_setattr_in){.valid = FATTR_MODE, .mode = 01600};
+    CHECK_EQ(setattr(node, &si, &a), 0);
+    CHECK_EQ(a.mode, S_IFREG | 01600);
+    si = (struct fuse_setattr_in){.valid = FATTR_MODE, .mode = 0640};
+    CHECK_EQ(setattr(node, &si, &a), 0);
+    CHECK_EQ(a.mode, S_IFREG | 0640);
+    CHECK(stat(host("capf"), &st) == 0 && st.st_mode == (S_IFREG | 01640));
     CHECK_EQ(release(node, fh), 0);
     /* A new file made with set-id bits. */
     {
@@ -390,7 +416,7 @@ static void test_planted_privileges(void)
                  0);
         memcpy(&e, payload(), sizeof(e));
         CHECK_EQ(e.attr.mode, S_IFREG | 04711);
-        CHECK(stat(host("suid2"), &st) == 0 && st.st_mode == (S_IFREG | 0711));
+        CHECK(stat(host("suid2"), &st) == 0 && st.st_mode == (S_IFREG | 01711));
     }
 }
 
@@ -414,7 +440,7 @@ static void test_device_nodes(void)
     CHECK_EQ(e.attr.mode, S_IFCHR | 0666);
     CHECK_EQ(e.attr.rdev, (uint32_t)makedev(1, 3));
     CHECK(lstat(host("null"), &st) == 0);
-    CHECK_EQ(st.st_mode, S_IFREG | 0600);
+    CHECK_EQ(st.st_mode, S_IFREG | 01600);
     CHECK_EQ(st.st_uid, geteuid());
     CHECK_EQ(st.st_size, 0);
     mi = (struct fuse_mknod_in){.mode = S_IFBLK | 0600,
@@ -440,7 +466,7 @@ static void test_device_nodes(void)
         CHECK(a.uid == 1234 && a.gid == 5 && a.mode == (S_IFCHR | 0620));
     }
     CHECK(lstat(host("null"), &st) == 0);
-    CHECK_EQ(st.st_mode, S_IFREG | 0600);
+    CHECK_EQ(st.st_mode, S_IFREG | 01600);
     CHECK_EQ(st.st_uid, geteuid());
     /* The host file is never handed out. */
     {
