@@ -46,6 +46,13 @@ ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=address,undefined
 endif
+# ThreadSanitizer builds (mk/stress.mk): make B=build/tsan SAN=thread ...
+# (gcc warns that TSan does not model the virtqueue's fences: -Wno-tsan.)
+ifeq ($(SAN),thread)
+CFLAGS += -fsanitize=thread -fno-omit-frame-pointer \
+	$(shell $(CC) -Werror -Wno-tsan -E -x c /dev/null >/dev/null 2>&1 && echo -Wno-tsan)
+LDFLAGS += -fsanitize=thread
+endif
 
 .DEFAULT_GOAL := all
 .SUFFIXES:

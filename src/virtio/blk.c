@@ -254,11 +254,17 @@ static void blk_reset(struct virtio_dev *dev)
     vqpool_reset(&to_blk(dev)->pool);
 }
 
+/* Join the workers (idempotent): they use the queues and qlock. */
+static void blk_stop(struct virtio_dev *dev)
+{
+    vqpool_destroy(&to_blk(dev)->pool);
+}
+
 static void blk_destroy(struct virtio_dev *dev)
 {
     struct blk_dev *blk = to_blk(dev);
 
-    vqpool_destroy(&blk->pool);
+    blk_stop(dev);
     blk_disk_close(&blk->d);
     free(blk);
 }
@@ -361,6 +367,7 @@ int blk_create(const struct guest_mem *gm, struct blk_disk *d,
                     1ULL << VIRTIO_RING_F_EVENT_IDX,
         .notify = blk_notify,
         .reset = blk_reset,
+        .stop = blk_stop,
         .destroy = blk_destroy,
     };
     if (d->flush)

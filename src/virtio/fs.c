@@ -61,15 +61,21 @@ static void fs_reset(struct virtio_dev *dev)
     vqpool_reset(&to_fs(dev)->pool);
 }
 
-static void fs_destroy(struct virtio_dev *dev)
+/* The loop first (nothing new is popped), then the workers finish. */
+static void fs_stop(struct virtio_dev *dev)
 {
     struct fs_dev *fs = to_fs(dev);
 
     if (fs->loop_ok)
-        evloop_stop(&fs->loop);
-    vqpool_destroy(&fs->pool);
-    if (fs->loop_ok)
-        evloop_destroy(&fs->loop);
+        evloop_destroy(&fs->loop); /* joins its thread; idempotent */
+    vqpool_destroy(&fs->pool);     /* joins the workers; idempotent */
+}
+
+static void fs_destroy(struct virtio_dev *dev)
+{
+    struct fs_dev *fs = to_fs(dev);
+
+    fs_stop(dev);
     if (fs->srv)
         fuse_server_destroy(fs->srv);
     free(fs);
@@ -82,6 +88,7 @@ static const struct virtio_dev_ops fs_ops = {
     .features = 1ULL << VIRTIO_F_VERSION_1,
     .notify = fs_notify,
     .reset = fs_reset,
+    .stop = fs_stop,
     .destroy = fs_destroy,
 };
 

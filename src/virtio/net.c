@@ -771,6 +771,7 @@ static const struct virtio_dev_ops net_ops = {
     .activate = net_activate,
     .notify = net_notify,
     .reset = net_reset,
+    .stop = net_stop,
     .destroy = net_destroy,
 };
 

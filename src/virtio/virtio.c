@@ -78,6 +78,9 @@ void virtio_dev_destroy(struct virtio_dev *dev)
 {
     if (!dev)
         return;
+    /* Threads still running would use the queues and qlock freed below. */
+    if (dev->ops->stop)
+        dev->ops->stop(dev);
     if (dev->vqs) {
         close_kicks(dev, dev->num_queues);
         free(dev->vqs);

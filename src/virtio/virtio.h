@@ -50,6 +50,13 @@ struct virtio_dev_ops {
     void (*notify)(struct virtio_dev *dev, struct virtq *vq);
     /* The driver reset the device: drop in-flight state.  Both locks held. */
     void (*reset)(struct virtio_dev *dev);
+    /*
+     * Stop the device's own threads (a loop, workers) and wait for them:
+     * afterwards no thread but the caller touches the device.  Called first
+     * by virtio_dev_destroy, before the queues and locks go.  Idempotent.
+     * NULL: the device has no threads of its own.
+     */
+    void (*stop)(struct virtio_dev *dev);
     /* Free the device (the struct embedding dev). NULL: nothing to free. */
     void (*destroy)(struct virtio_dev *dev);
 };
@@ -104,8 +111,9 @@ int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
                     const char *name);
 
 /*
- * Release what virtio_dev_init() acquired, then call ops->destroy (which may
- * free the memory holding dev).  Call after the device's loop has stopped.
+ * Call ops->stop, release what virtio_dev_init() acquired, then call
+ * ops->destroy (which may free the memory holding dev).  Call after the loop
+ * serving the device's kicks has stopped if it is not the device's own.
  */
 void virtio_dev_destroy(struct virtio_dev *dev);
 

@@ -72,9 +72,12 @@ void fake_vq_set_used_event(struct fake_vq *f, uint16_t v)
     *avail_field(f, 2 + f->size) = v;
 }
 
+/* Acquire, as a driver reads it (virtio_load_acquire): what the device
+ * wrote before publishing the index is then visible. */
 uint16_t fake_vq_used_idx(const struct fake_vq *f)
 {
-    return *(uint16_t *)fake_mem_at(f->mem, f->used + 2);
+    return __atomic_load_n((uint16_t *)fake_mem_at(f->mem, f->used + 2),
+                           __ATOMIC_ACQUIRE);
 }
 
 uint16_t fake_vq_used_flags(const struct fake_vq *f)
