@@ -346,7 +346,7 @@ static void run_race(struct race *r, unsigned int rounds)
         atomic_store(&r->cur, fh);
         /* Let a read start on it (or a while pass), then release. */
         for (unsigned int seen = atomic_load(&r->reads), n = 0;
-             atomic_load(&r->reads) == seen && n < 200; n++)
+             atomic_load(&r->reads) == seen && n < 50; n++)
             sched_yield();
         if (release(r->release_op, r->node, fh) == 0)
             atomic_fetch_add(&r->released, 1);
@@ -374,8 +374,8 @@ static void test_release_races(void)
                      .node = lookup(1, "dir"),
                      .other = lookup(1, "d")};
 
-    run_race(&f, 3000);
-    run_race(&d, 1500);
+    run_race(&f, 1000);
+    run_race(&d, 500);
 }
 
 /* Host fds of the data file open in this process. */
@@ -426,7 +426,7 @@ static void test_destroy_inflight(void)
 {
     unsigned int left = 0, reads = 0;
 
-    for (int round = 0; round < 100; round++) {
+    for (int round = 0; round < 40; round++) {
         struct inflight f = {0};
         pthread_t t[3];
 
@@ -435,16 +435,18 @@ static void test_destroy_inflight(void)
         CHECK(open_node(FUSE_OPEN, f.node, O_RDONLY, &f.fh) == 0);
         for (int i = 0; i < 3; i++)
             pthread_create(&t[i], NULL, inflight_reader, &f);
-        while (atomic_load(&f.reads) < 20)
+        while (atomic_load(&f.reads) < 5)
             sched_yield();
         CHECK_EQ(call(FUSE_DESTROY, 0, NULL, 0, NULL, 0, NULL), 0);
-        left += (unsigned int)data_fds();
+        /* Later requests get EIO (no INIT): only what was in flight
+         * before the reply could hold an fd. */
         atomic_store(&f.stop, 1);
+        left += (unsigned int)data_fds();
         for (int i = 0; i < 3; i++)
             pthread_join(t[i], NULL);
         reads += atomic_load(&f.reads);
     }
-    t_diag("%u reads around 100 DESTROYs", reads);
+    t_diag("%u reads around 40 DESTROYs", reads);
     CHECK_EQ(left, 0);
     init();
 }
