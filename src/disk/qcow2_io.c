@@ -224,8 +224,10 @@ int qcow2_preadv(struct disk *d, const struct iovec *iov, int iovcnt,
     struct req r;
     int rc;
 
-    if (!disk_iov_len(iov, iovcnt, &len) || (rc = req_init(&r, iov, iovcnt)))
+    if (!disk_iov_len(iov, iovcnt, &len))
         return -EINVAL;
+    if ((rc = req_init(&r, iov, iovcnt)) < 0)
+        return rc;
     while (done < len && rc == 0) {
         uint64_t pos = off + done, vc = pos >> q->cluster_bits;
         uint64_t in = pos & (q->cs - 1), n;
@@ -354,8 +356,10 @@ int qcow2_pwritev(struct disk *d, const struct iovec *iov, int iovcnt,
     struct req r;
     int rc;
 
-    if (!disk_iov_len(iov, iovcnt, &len) || (rc = req_init(&r, iov, iovcnt)))
+    if (!disk_iov_len(iov, iovcnt, &len))
         return -EINVAL;
+    if ((rc = req_init(&r, iov, iovcnt)) < 0)
+        return rc;
     while (done < len && rc == 0) {
         uint64_t pos = off + done, vc = pos >> q->cluster_bits;
         uint64_t in = pos & (q->cs - 1), n = MIN(len - done, q->cs - in);

@@ -19,7 +19,8 @@
  *   disktool durable FMT IMG LOG        write, flush, log; until killed
  *   disktool verify LOG RAW             every logged write is in RAW
  *
- * FMT: raw, qcow2 or vmdk.  Exit 0 on success, 1 on any failure.
+ * FMT: raw, qcow2 or vmdk.  DISKTOOL_SYNC=none: flush without fdatasync;
+ * DISKTOOL_DIRECT=1: O_DIRECT.  Exit 0 on success, 1 on any failure.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -51,7 +52,8 @@ static struct disk *open_disk(const char *fmt, const char *path, bool ro)
                           .sync = sync && !strcmp(sync, "none")
                                       ? DISK_SYNC_NONE
                                       : DISK_SYNC_RELAXED,
-                          .read_only = ro};
+                          .read_only = ro,
+                          .direct_io = getenv("DISKTOOL_DIRECT") != NULL};
     struct disk *d;
     char err[512];
     int rc = disk_open(path, &o, &d, err, sizeof(err));
