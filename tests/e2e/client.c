@@ -5,11 +5,15 @@
  * takes the workload from /.krun_config.json, as with crun).
  *
  *   e2e-client [-c CPUS] [-m MIB] [-r RLIMIT]... [-e K=V]... [-w DIR]
- *              [-l LEVEL] ROOTDIR [CMD [ARGS...]]
+ *              [-l LEVEL] [-d IMAGE[:ro]]... [-R DEV:FSTYPE[:OPTIONS]]
+ *              ROOTDIR [CMD [ARGS...]]
  *
  * Without CMD no krun_set_exec is made; -e entries then go through
- * krun_set_env (none: no call at all).  Exits like the VM, or 1 with a
- * message when the VM could not be set up.
+ * krun_set_env (none: no call at all).  -d adds a raw disk with
+ * krun_add_disk (ids vd0, vd1, ...); -R boots from a disk with
+ * krun_set_root_disk_remount (FSTYPE "-" for NULL: probe) and ROOTDIR must
+ * be "-" (no krun_set_root).  Exits like the VM, or 1 with a message when
+ * the VM could not be set up.
  *
  *   e2e-client --chroot-vm NEWROOT CMD [ARGS...]
  *
@@ -26,6 +30,7 @@
  */
 #include <errno.h>
 #include <libkrun.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,14 +114,15 @@ static int chroot_vm(int argc, char **argv)
 int main(int argc, char **argv)
 {
     const char *env[MAX_LIST + 1] = {0}, *rlim[MAX_LIST + 1] = {0};
-    const char *workdir = NULL;
-    unsigned nenv = 0, nrlim = 0, cpus = 1, mib = 512, level = 0;
+    const char *workdir = NULL, *disks[MAX_LIST];
+    char *remount = NULL;
+    unsigned nenv = 0, nrlim = 0, cpus = 1, mib = 512, level = 0, ndisks = 0;
     int32_t ctx;
     int c, err;
 
     if (argc > 1 && !strcmp(argv[1], "--chroot-vm"))
         return chroot_vm(argc, argv);
-    while ((c = getopt(argc, argv, "+c:m:r:e:w:l:")) != -1) {
+    while ((c = getopt(argc, argv, "+c:m:r:e:w:l:d:R:")) != -1) {
         switch (c) {
         case 'c':
             cpus = (unsigned)strtoul(optarg, NULL, 10);
@@ -136,10 +142,17 @@ int main(int argc, char **argv)
         case 'l':
             level = (unsigned)strtoul(optarg, NULL, 10);
             break;
+        case 'd':
+            add(disks, &ndisks, optarg);
+            break;
+        case 'R':
+            remount = optarg;
+            break;
         default:
             fprintf(stderr, "usage: e2e-client [-c CPUS] [-m MIB] [-r RLIMIT]"
-                            "... [-e K=V]... [-w DIR] [-l LEVEL] ROOTDIR "
-                            "[CMD [ARGS...]]\n");
+                            "... [-e K=V]... [-w DIR] [-l LEVEL] "
+                            "[-d IMAGE[:ro]]... [-R DEV:FSTYPE[:OPTIONS]] "
+                            "ROOTDIR [CMD [ARGS...]]\n");
             return 2;
         }
     }
@@ -154,7 +167,34 @@ int main(int argc, char **argv)
         return fail("krun_create_ctx", ctx);
     if ((err = krun_set_vm_config((uint32_t)ctx, (uint8_t)cpus, mib)) < 0)
         return fail("krun_set_vm_config", err);
-    if ((err = krun_set_root((uint32_t)ctx, argv[optind])) < 0)
+    for (unsigned i = 0; i < ndisks; i++) {
+        char id[16], *path = strdup(disks[i]);
+        size_t len = strlen(path);
+        bool ro = len > 3 && !strcmp(path + len - 3, ":ro");
+
+        if (ro)
+            path[len - 3] = '\0';
+        snprintf(id, sizeof(id), "vd%u", i);
+        if ((err = krun_add_disk((uint32_t)ctx, id, path, ro)) < 0)
+            return fail("krun_add_disk", err);
+    }
+    if (remount) {
+        char *type = strchr(remount, ':'), *opts = NULL;
+
+        if (type) {
+            *type++ = '\0';
+            opts = strchr(type, ':');
+            if (opts)
+                *opts++ = '\0';
+            if (!strcmp(type, "-"))
+                type = NULL;
+        }
+        err = krun_set_root_disk_remount((uint32_t)ctx, remount, type, opts);
+        if (err < 0)
+            return fail("krun_set_root_disk_remount", err);
+    }
+    if (strcmp(argv[optind], "-") != 0 &&
+        (err = krun_set_root((uint32_t)ctx, argv[optind])) < 0)
         return fail("krun_set_root", err);
     if (nrlim && (err = krun_set_rlimits((uint32_t)ctx, rlim)) < 0)
         return fail("krun_set_rlimits", err);

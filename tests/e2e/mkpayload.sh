@@ -9,6 +9,8 @@
 #   rootfs/   the busybox test root (BUILD_DIR/rootfs), never written: the
 #             runner copies it into a scratch directory for each use
 #   configs/  .krun_config.json variants (OCI, Docker, lower-case nested)
+#   bin/mke2fs, debugfs, e2fsck, qemu-img (e2e only): the disk cases make images
+#             in the test host and read them back after the VM
 #   run       tests/e2e/run (e2e) or tests/e2e/demo-run (demo)
 set -euo pipefail
 b=${1:?usage: mkpayload.sh BUILD_DIR OUT_DIR [e2e|demo]}
@@ -33,5 +35,10 @@ else
 	cp "$b/tests/e2e/e2e-client" "$out/bin/e2e-client"
 	cp "$b/tests/e2e/crun-replay" "$out/bin/crun-replay"
 	cp -r "$here/configs" "$out/configs"
+	for t in mke2fs debugfs e2fsck qemu-img; do
+		p=$(PATH=$PATH:/sbin:/usr/sbin command -v "$t") ||
+			{ echo "mkpayload: $t missing (e2fsprogs, qemu-utils)" >&2; exit 1; }
+		cp "$p" "$out/bin/$t"
+	done
 	install -m 0755 "$here/run" "$out/run"
 fi
