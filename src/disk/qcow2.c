@@ -397,12 +397,17 @@ static const struct disk_ops qcow2_ops = {
     .close = qcow2_close,
 };
 
+/*
+ * Tables and buffers.  A read-only image (every backing file) never
+ * touches refcounts: no refcount table in memory, one refblock slot, no
+ * copy-on-write buffer.
+ */
 static int setup(struct qcow2 *q, struct open_ctx *o,
-                 const struct qcow2_header *h)
+                 const struct qcow2_header *h, bool ro)
 {
     uint64_t cs = q->cs;
     unsigned n2 = (unsigned)MIN(64, MAX(4, (4u << 20) / cs));
-    unsigned nr = (unsigned)MIN(16, MAX(4, (1u << 20) / cs));
+    unsigned nr = ro ? 1 : (unsigned)MIN(16, MAX(4, (1u << 20) / cs));
     int rc;
 
     q->l2_entries = cs / 8;
@@ -416,11 +421,11 @@ static int setup(struct qcow2 *q, struct open_ctx *o,
     q->rt_entries = (uint64_t)h->refcount_table_clusters * cs / 8;
     q->file_end = ALIGN_UP(o->fsize, cs);
     if ((rc = read_table(q, q->l1_off, q->l1_size, &q->l1)) < 0 ||
-        (rc = read_table(q, q->rt_off, q->rt_entries, &q->rt)) < 0)
+        (!ro && (rc = read_table(q, q->rt_off, q->rt_entries, &q->rt)) < 0))
         return FAIL(o, rc, "cannot read the L1 / refcount tables");
     if (qcow2_cache_init(&q->l2c, n2, cs) || qcow2_cache_init(&q->rbc, nr, cs))
         return FAIL(o, -ENOMEM, "out of memory for the table caches");
-    if (posix_memalign((void **)&q->cow_buf, 4096, cs) ||
+    if ((!ro && posix_memalign((void **)&q->cow_buf, 4096, cs)) ||
         !(q->zbuf = malloc(2 * cs)) || !(q->comp_buf = malloc(cs)))
         return FAIL(o, -ENOMEM, "out of memory");
     return 0;
@@ -483,7 +488,7 @@ int qcow2_open(const char *path, const struct disk_opts *opts,
         parse_extensions(&o, c, h.header_length,
                          h.backing_file_offset ? h.backing_file_offset : q->cs);
     if (rc < 0 || (rc = check_features(&o, &h, opts->read_only)) < 0 ||
-        (rc = setup(q, &o, &h)) < 0)
+        (rc = setup(q, &o, &h, opts->read_only)) < 0)
         goto err_free;
     if (!opts->read_only && h.autoclear) {
         /* we do not maintain what those bits vouch for (e.g. bitmaps) */
