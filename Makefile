@@ -39,7 +39,7 @@ CPPFLAGS += -D_GNU_SOURCE -Iinclude -Isrc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -fPIC $(WARNINGS) $(EXTRA_CFLAGS)
 LDFLAGS += $(EXTRA_LDFLAGS)
-LDLIBS := -lpthread -ldl
+LDLIBS := -lpthread -ldl -lseccomp
 
 # Sanitizer builds of the unit tests: make B=build/asan SAN=1 unit-tests
 ifeq ($(SAN),1)

@@ -21,6 +21,7 @@
 #include "fuse/passthrough.h"
 #include "fuse/server.h"
 #include "log.h"
+#include "sandbox/sandbox.h"
 
 struct worker {
     pthread_t thread;
@@ -48,7 +49,10 @@ static void usage(FILE *f)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    int rc = devfuse_serve(w->fd, w->srv);
+    int rc;
+
+    sandbox_enter_thread(SANDBOX_FS_WORKER); /* as the VMM's fs workers */
+    rc = devfuse_serve(w->fd, w->srv);
 
     if (rc < 0)
         fprintf(stderr, "ckrun-fuse: %s\n", strerror(-rc));
@@ -190,6 +194,9 @@ int main(int argc, char **argv)
                 strerror(fd < 0 ? errno : -rc));
         return 1;
     }
+    rc = sandbox_prepare(); /* KRUN_SECCOMP as for the VMM */
+    if (rc < 0)
+        return 1;
     rc = serve(&o, srv, fd);
     if (__atomic_load_n(&ec.set, __ATOMIC_ACQUIRE))
         fprintf(stderr, "exit code: %d\n", ec.code);

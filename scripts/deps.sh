@@ -9,6 +9,8 @@ set -euo pipefail
 packages=(
 	# build: library, CLI, init, tests
 	build-essential pkg-config linux-libc-dev binutils file
+	# the VMM's seccomp filters (src/sandbox)
+	libseccomp-dev
 	# style and sanitizer/fuzzer builds
 	clang clang-format libclang-rt-14-dev
 	# guest kernel (kernel/build.sh): Debian's kernel build dependencies

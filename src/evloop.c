@@ -2,6 +2,7 @@
 #define LOG_TAG "evloop"
 #include "evloop.h"
 #include "log.h"
+#include "sandbox/sandbox.h"
 #include "sandbox/thread.h"
 
 #include <errno.h>
@@ -107,13 +108,17 @@ static void *evloop_main(void *arg)
 {
     struct evloop *l = arg;
 
+    sandbox_enter_thread(l->sandbox_role);
     evloop_run(l);
     return NULL;
 }
 
-int evloop_start_thread(struct evloop *l)
+int evloop_start_thread(struct evloop *l, int sandbox_role)
 {
-    int rc = thread_start(&l->thread, l->name, evloop_main, l);
+    int rc;
+
+    l->sandbox_role = sandbox_role;
+    rc = thread_start(&l->thread, l->name, evloop_main, l);
 
     l->has_thread = rc == 0;
     return rc;

@@ -24,6 +24,7 @@ struct ev_source {
 
 struct evloop {
     const char *name; /* thread name for evloop_start_thread */
+    int sandbox_role; /* its enum sandbox_role (evloop_start_thread) */
     int epfd;
     int wakefd; /* eventfd: evloop_stop() from any thread */
     bool stop;  /* owner: the loop thread (set by the wake handler) */
@@ -61,8 +62,9 @@ int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
 
 /* Run the loop on a new thread named (l->name), host signals blocked
- * (sandbox/thread.h).  Returns 0 or -errno. */
-int evloop_start_thread(struct evloop *l);
+ * (sandbox/thread.h), under the seccomp filter of (sandbox_role) (an enum
+ * sandbox_role; sandbox/sandbox.h).  Returns 0 or -errno. */
+int evloop_start_thread(struct evloop *l, int sandbox_role);
 
 /* Stop the loop, join its thread if it has one, close its fds. */
 void evloop_destroy(struct evloop *l);

@@ -37,6 +37,13 @@ bool log_enabled(enum log_level level)
            (unsigned)level <= __atomic_load_n(&logger.level, __ATOMIC_RELAXED);
 }
 
+int log_fd(void)
+{
+    int fd = __atomic_load_n(&logger.fd, __ATOMIC_RELAXED);
+
+    return fd < 0 ? STDERR_FILENO : fd;
+}
+
 static __attribute__((format(printf, 3, 0))) void
 log_vwrite(enum log_level level, const char *tag, const char *fmt, va_list ap)
 {

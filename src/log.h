@@ -29,6 +29,10 @@ enum log_level {
 void log_configure(unsigned level, int fd, bool color);
 /* True if records at (level) are currently written. */
 bool log_enabled(enum log_level level);
+
+/* The fd records go to (stderr unless krun_set_log_level's file).  Any
+ * thread, async-signal-safe: for writers that cannot take the log lock. */
+int log_fd(void);
 /* Write one record.  Use the macros below. */
 void log_write(enum log_level level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

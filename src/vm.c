@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mem.h"
 #include "hostsig.h"
+#include "sandbox/sandbox.h"
 #include "term.h"
 #include "bundle/bundle.h"
 #include "fuse/passthrough.h"
@@ -658,6 +659,19 @@ static int vm_start_vcpus(struct vm *vm)
     return rc;
 }
 
+/* Every thread's seccomp program, before the first library thread starts
+ * (sandbox/sandbox.h); each thread loads its own when it starts serving. */
+static int vm_prepare_sandbox(struct vm *vm)
+{
+    return sandbox_prepare();
+}
+
+/* Last: the caller's thread becomes the sandboxed VMM loop. */
+static int vm_sandbox_loop(struct vm *vm)
+{
+    return sandbox_enter(SANDBOX_VMM_LOOP);
+}
+
 /* ---- vm_start -------------------------------------------------------------
  */
 
@@ -673,6 +687,7 @@ static const struct {
     {"create guest memory", vm_create_memory},
     {"create the event loop", vm_create_loop},
     {"create legacy devices", vm_create_legacy},
+    {"prepare the seccomp filters", vm_prepare_sandbox},
     {"create virtio devices", vm_create_virtio},
     {"handle host signals", vm_handle_signals},
     {"compose the kernel command line", vm_build_cmdline},
@@ -680,6 +695,7 @@ static const struct {
     {"write boot parameters", vm_write_boot_params},
     {"create vCPUs", vm_create_vcpus},
     {"start vCPUs", vm_start_vcpus},
+    {"confine the VMM loop", vm_sandbox_loop},
 };
 
 /* Undo whatever the build steps did (fields are zero/-1 when not done). */
@@ -709,6 +725,7 @@ static void vm_destroy(struct vm *vm)
     kvm_destroy(&vm->kvm);
     free(vm->cmdline);
     free(vm->elf_data);
+    sandbox_undo(); /* after the joins: no thread reads the programs now */
     free(vm);
 }
 

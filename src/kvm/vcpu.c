@@ -4,6 +4,7 @@
 #include "bus.h"
 #include "kvm/kvm.h"
 #include "log.h"
+#include "sandbox/sandbox.h"
 #include "sandbox/thread.h"
 #include "util.h"
 
@@ -240,6 +241,7 @@ static void *vcpu_main(void *arg)
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     if (v->index == 0 && vcpu_start_halt_timer(v) < 0)
         log_warn("no halt detection: timer_create: %s", strerror(errno));
+    sandbox_enter_thread(SANDBOX_VCPU); /* set-up done: serve the guest */
 
     action = vcpu_loop(v);
     if (v->has_timer)

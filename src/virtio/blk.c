@@ -21,6 +21,7 @@
 
 #include "iov.h"
 #include "log.h"
+#include "sandbox/sandbox.h"
 #include "util.h"
 #include "virtio/virtio.h"
 #include "virtio/vqpool.h"
@@ -396,5 +397,5 @@ int blk_create(const struct guest_mem *gm, struct blk_disk *d,
 
 int blk_start(struct virtio_dev *dev)
 {
-    return vqpool_start(&to_blk(dev)->pool);
+    return vqpool_start(&to_blk(dev)->pool, SANDBOX_BLK_WORKER);
 }

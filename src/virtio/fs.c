@@ -15,6 +15,7 @@
 #include "evloop.h"
 #include "fuse/server.h"
 #include "log.h"
+#include "sandbox/sandbox.h"
 #include "util.h"
 #include "virtio/virtio.h"
 #include "virtio/vqpool.h"
@@ -154,7 +155,7 @@ struct evloop *fs_loop(struct virtio_dev *dev)
 int fs_start(struct virtio_dev *dev)
 {
     struct fs_dev *fs = to_fs(dev);
-    int rc = vqpool_start(&fs->pool);
+    int rc = vqpool_start(&fs->pool, SANDBOX_FS_WORKER);
 
-    return rc < 0 ? rc : evloop_start_thread(&fs->loop);
+    return rc < 0 ? rc : evloop_start_thread(&fs->loop, SANDBOX_FS_LOOP);
 }

@@ -29,6 +29,7 @@
 #include "evloop.h"
 #include "iov.h"
 #include "log.h"
+#include "sandbox/sandbox.h"
 #include "util.h"
 #include "virtio/net_backend.h"
 #include "virtio/virtio.h"
@@ -847,7 +848,7 @@ struct evloop *net_loop(struct virtio_dev *dev)
 int net_start(struct virtio_dev *dev)
 {
     struct net_dev *n = to_net(dev);
-    int rc = evloop_start_thread(&n->loop);
+    int rc = evloop_start_thread(&n->loop, SANDBOX_NET_LOOP);
 
     n->started = rc == 0;
     return rc;

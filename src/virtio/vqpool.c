@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sandbox/sandbox.h"
 #include "sandbox/thread.h"
 #include "util.h"
 #include "virtio/virtio.h"
@@ -97,6 +98,7 @@ static void *worker_main(void *arg)
     struct vqpool *pool = arg;
     struct vqpool_job *job;
 
+    sandbox_enter_thread(pool->sandbox_role);
     while ((job = take_job(pool))) {
         size_t n = pool->fn(pool, &job->req);
 
@@ -108,8 +110,9 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int vqpool_start(struct vqpool *pool)
+int vqpool_start(struct vqpool *pool, int sandbox_role)
 {
+    pool->sandbox_role = sandbox_role;
     for (unsigned int i = 0; i < pool->nr_workers; i++) {
         int rc = thread_start(&pool->workers[i], pool->thread_name, worker_main,
                               pool);

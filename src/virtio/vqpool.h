@@ -47,6 +47,7 @@ struct vqpool {
     struct virtio_dev *dev; /* immutable */
     vqpool_fn *fn;          /* immutable */
     const char *thread_name;
+    int sandbox_role; /* the workers' enum sandbox_role */
 
     /* Protected by (lock): the job lists and the stop flag. */
     pthread_mutex_t lock;
@@ -72,8 +73,10 @@ int vqpool_init(struct vqpool *pool, struct virtio_dev *dev, vqpool_fn *fn,
                 unsigned int nr_jobs, unsigned int nr_workers,
                 const char *thread_name);
 
-/* Start the worker threads.  Returns 0 or -errno.  Build thread. */
-int vqpool_start(struct vqpool *pool);
+/* Start the worker threads; each serves under the seccomp filter of
+ * (sandbox_role) (an enum sandbox_role, sandbox/sandbox.h).  Returns 0 or
+ * -errno.  Build thread. */
+int vqpool_start(struct vqpool *pool, int sandbox_role);
 
 /*
  * Pop what (vq) holds into free jobs and queue them (inline: serve them).

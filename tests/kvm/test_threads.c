@@ -2,8 +2,9 @@
  * test_threads.c: the threads a running VM has, seen from the host through
  * /proc/PID/task while the test guest waits: every library thread (vCPU,
  * virtio-fs loop and workers) blocks the host signals, only the vCPUs have
- * their kick signal open, and a process-directed SIGINT (kill, not raise)
- * with stdin a pipe reaches the guest as ^C instead of killing the VMM.
+ * their kick signal open, every thread (the caller's too) runs under a
+ * seccomp filter, and a process-directed SIGINT (kill, not raise) with
+ * stdin a pipe reaches the guest as ^C instead of killing the VMM.
  */
 #include "guest_run.h"
 #include "t.h"
@@ -104,15 +105,19 @@ static int read_tasks(pid_t pid, struct task *tasks)
     return n;
 }
 
-/* The VM is fully built: vCPU 0 runs and the caller's thread has the host
- * signals blocked (the last steps of the build). */
+/* The VM is fully built and serving: vCPU 0 exists, the caller's thread has
+ * the host signals blocked (the last steps of the build), and every thread
+ * has loaded its seccomp filter (each does so once its set-up is done). */
 static bool vm_ready(const struct task *tasks, int n)
 {
     bool vcpu = false, loop = false;
 
     for (int i = 0; i < n; i++) {
+        if (strncmp(tasks[i].comm, "kvm-", 4) && tasks[i].seccomp != 2)
+            return false;
         vcpu = vcpu || !strcmp(tasks[i].comm, "krun-vcpu0");
-        loop = loop || (tasks[i].main && (tasks[i].sigblk & mask_of(SIGINT)));
+        loop = loop || (tasks[i].main && (tasks[i].sigblk & mask_of(SIGINT)) &&
+                        tasks[i].seccomp == 2);
     }
     return vcpu && loop;
 }
@@ -225,9 +230,13 @@ static void test_host_signals(void)
         const struct task *t = &w.tasks[i];
         bool vcpu = !strncmp(t->comm, "krun-vcpu", 9);
 
-        /* The caller's thread, and KVM's own kernel workers that the
-         * kernel attaches to the process (kvm-nx-lpage-recovery). */
-        if (t->main || !strncmp(t->comm, "kvm-", 4))
+        /* KVM's own kernel workers that the kernel attaches to the
+         * process (kvm-nx-lpage-recovery) are not ours. */
+        if (!strncmp(t->comm, "kvm-", 4))
+            continue;
+        if (!CHECK_EQ(t->seccomp, 2)) /* SECCOMP_MODE_FILTER */
+            t_diag("thread %s has no seccomp filter", t->comm);
+        if (t->main)
             continue;
         if (!CHECK_EQ(t->sigblk & host, host))
             t_diag("thread %s: SigBlk %016llx", t->comm, t->sigblk);

@@ -1,5 +1,6 @@
 /* test_evloop.c: sources, stop from another thread, worker-thread loops. */
 #include "evloop.h"
+#include "sandbox/sandbox.h"
 #include "t.h"
 #include "util.h"
 
@@ -93,7 +94,7 @@ static void test_worker_thread(void)
     c.loop = &l;
     c.src = (struct ev_source){.fd = eventfd(0, EFD_NONBLOCK), .fn = on_event};
     CHECK_EQ(evloop_add(&l, &c.src, EPOLLIN), 0);
-    CHECK_EQ(evloop_start_thread(&l), 0);
+    CHECK_EQ(evloop_start_thread(&l, SANDBOX_FS_LOOP), 0);
     CHECK(write(c.src.fd, &one, sizeof(one)) == sizeof(one));
     for (int i = 0; i < 1000 && __atomic_load_n(&c.hits, __ATOMIC_ACQUIRE) == 0;
          i++)

@@ -12,6 +12,7 @@
 
 #include "evloop.h"
 #include "fake_driver.h"
+#include "sandbox/sandbox.h"
 #include "t.h"
 #include "virtio/mmio.h"
 #include "virtio/rng.h"
@@ -80,7 +81,7 @@ static void test_end_to_end(void)
     CHECK(read(virtio_dev_kick_fd(dev, 0), &v, sizeof(v)) == sizeof(v));
     CHECK_EQ(evloop_init(&loop, "krun-test"), 0);
     CHECK_EQ(evloop_add(&loop, &dev->vqs[0].kick, EPOLLIN), 0);
-    CHECK_EQ(evloop_start_thread(&loop), 0);
+    CHECK_EQ(evloop_start_thread(&loop, SANDBOX_FS_LOOP), 0);
     fake_vq_desc(fq, 0, DATA, 64, VRING_DESC_F_WRITE, 0);
     fake_vq_desc(fq, 1, DATA + 0x100, 16,
                  VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
