@@ -109,9 +109,12 @@ static const struct sandbox_rule vcpu_rules[] = {
     ALLOW(timer_delete),
     /* virtio-net connects its backend lazily, at DRIVER_OK, on the vCPU
      * that writes the status (net_backend_connect): a unix socket to
-     * passt/gvproxy, or the tap's offloads. */
+     * passt/gvproxy, or the tap's offloads.  unixgram binds a fresh
+     * $TMPDIR/krun-net-PID-N.sock after unlinking a stale one: the price of
+     * connecting there rather than on the net loop. */
     ALLOW_IF(socket, 0, 0xffffffffu, AF_UNIX),
     ALLOW(bind),
+    ALLOW(unlinkat),
     ALLOW(connect),
     ALLOW(sendto),
     ALLOW(setsockopt),

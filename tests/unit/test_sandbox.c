@@ -213,10 +213,11 @@ static void test_sizes(void)
         t_diag("%s: %u syscalls allowed", sandbox_role_name(r),
                sandbox_allowed(r));
     CHECK_EQ(sandbox_allowed(SANDBOX_VMM_LOOP), 35);
-    CHECK_EQ(sandbox_allowed(SANDBOX_VCPU), 29);
+    CHECK_EQ(sandbox_allowed(SANDBOX_VCPU), 36);
     CHECK_EQ(sandbox_allowed(SANDBOX_FS_LOOP), 30);
     CHECK_EQ(sandbox_allowed(SANDBOX_FS_WORKER), 83);
     CHECK_EQ(sandbox_allowed(SANDBOX_BLK_WORKER), 38);
+    CHECK_EQ(sandbox_allowed(SANDBOX_NET_LOOP), 33);
 }
 
 int main(void)
