@@ -59,6 +59,11 @@ struct fs_setattr {
     struct timespec atime, mtime; /* UTIME_NOW when *_NOW is set */
 };
 
+/* In the open flags of open and create: the guest asked for
+ * FUSE_OPEN_KILL_SUIDGID (an O_TRUNC open by a caller without CAP_FSETID,
+ * with FUSE_HANDLE_KILLPRIV_V2).  No open(2) flag uses this bit. */
+#define FS_OPEN_KILL_PRIV (1u << 31)
+
 /* Directory listing being built by the server; see fs_dirbuf_add. */
 struct fs_dirbuf;
 
@@ -95,7 +100,7 @@ struct fs_ops {
                   uint32_t flags);
     int (*link)(void *fs, const struct fs_req *r, uint64_t ino,
                 uint64_t newparent, const char *newname, struct fs_entry *e);
-    /* (flags): the guest's open(2) flags. */
+    /* (flags): the guest's open(2) flags, plus FS_OPEN_KILL_PRIV. */
     int (*open)(void *fs, const struct fs_req *r, uint64_t ino, uint32_t flags,
                 struct fs_open *o);
     int (*create)(void *fs, const struct fs_req *r, uint64_t parent,

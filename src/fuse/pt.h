@@ -136,6 +136,9 @@ int pt_set_mode(struct pt_fs *p, int fd, mode_t type, mode_t mode);
 /* chown of the inode of (fd) ((uid_t)-1: unchanged), dropping privileges
  * as Linux does; device nodes only change their private owner. */
 int pt_set_owner(struct pt_fs *p, int fd, mode_t type, uid_t uid, gid_t gid);
+/* True if the inode of (fd) is the inert host file of a guest-made device
+ * node (never to be opened). */
+bool pt_is_dev_node(int fd);
 /* A private file capability was set on the inode of (fd): mark it so that
  * pt_kill_priv looks (regular files). */
 int pt_mark_priv(struct pt_fs *p, int fd, mode_t type);

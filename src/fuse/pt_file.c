@@ -31,6 +31,20 @@ static int open_flags(const struct pt_fs *p, uint32_t flags)
     return f | O_CLOEXEC | O_NOCTTY;
 }
 
+/* HANDLE_KILLPRIV_V2: an O_TRUNC open of (fd) by a caller without
+ * CAP_FSETID drops the file's privileges.  Returns fd, or -errno (closed). */
+static int kill_on_trunc(struct pt_fs *p, int fd, uint32_t flags)
+{
+    int rc;
+
+    if (!(flags & FS_OPEN_KILL_PRIV) || !(flags & O_TRUNC))
+        return fd;
+    rc = pt_kill_priv(p, fd, S_IFREG);
+    if (rc < 0)
+        close(fd);
+    return rc < 0 ? rc : fd;
+}
+
 int pt_open(void *fs, const struct fs_req *r, uint64_t id, uint32_t flags,
             struct fs_open *o)
 {
@@ -52,6 +66,8 @@ int pt_open(void *fs, const struct fs_req *r, uint64_t id, uint32_t flags,
         fd = n.ino->type == S_IFDIR ? -EISDIR : -EACCES;
     else
         fd = pt_open_fd(p, n.fd, open_flags(p, flags), S_IFREG);
+    if (fd >= 0)
+        fd = kill_on_trunc(p, fd, flags);
     if (fd < 0)
         pt_handle_unreserve(p);
     rc = fd < 0 ? fd : pt_handle_add(p, n.ino, fd, false, &o->fh);
@@ -98,7 +114,9 @@ static int create_open(struct pt_fs *p, const struct pt_node *d,
         if (!excl) {
             pfd = inode_openat(d->fd, name, O_PATH | O_NOFOLLOW, 0);
             if (pfd >= 0) {
-                fd = pt_open_fd(p, pfd, flags, S_IFREG);
+                /* Not the inert file of a device node either. */
+                fd = pt_is_dev_node(pfd) ? -EACCES
+                                         : pt_open_fd(p, pfd, flags, S_IFREG);
                 close(pfd);
                 *created = false;
                 return fd;
@@ -135,6 +153,8 @@ int pt_create(void *fs, const struct fs_req *r, uint64_t parent,
         goto err_unreserve;
     fd = create_open(p, &d, name, open_flags(p, flags),
                      pt_create_mode(p, r, mode), flags & O_EXCL, &created);
+    if (fd >= 0 && !created)
+        fd = kill_on_trunc(p, fd, flags);
     if (fd < 0) {
         rc = fd;
         goto err_put;

@@ -174,6 +174,15 @@ int pt_set_mode(struct pt_fs *p, int fd, mode_t type, mode_t mode)
     return host_chmod(p, fd, mode);
 }
 
+bool pt_is_dev_node(int fd)
+{
+    struct stat st;
+    struct meta m;
+
+    return host_stat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+           (st.st_mode & MARK) && meta_get(fd, NULL, &m) == 0 && is_dev(m.mode);
+}
+
 int pt_mark_priv(struct pt_fs *p, int fd, mode_t type)
 {
     struct stat st;

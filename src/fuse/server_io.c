@@ -56,6 +56,8 @@ void fuse_do_open(struct fuse_req_ctx *q)
     }
     if (NO_OP(q, open))
         return;
+    if (in.open_flags & FUSE_OPEN_KILL_SUIDGID)
+        in.flags |= FS_OPEN_KILL_PRIV;
     reply_open(q, FS_OPS(q)->open(FS(q), &q->req, q->nodeid, in.flags, &o), &o);
 }
 
@@ -91,6 +93,8 @@ void fuse_do_create(struct fuse_req_ctx *q)
         return;
     if (NO_OP(q, create))
         return;
+    if (in.open_flags & FUSE_OPEN_KILL_SUIDGID)
+        in.flags |= FS_OPEN_KILL_PRIV;
     rc = FS_OPS(q)->create(FS(q), &q->req, q->nodeid, name, in.mode, in.flags,
                            &e, &o);
     reply_create(q, rc, &e, &o);

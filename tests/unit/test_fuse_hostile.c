@@ -417,6 +417,20 @@ static void test_planted_privileges(void)
         memcpy(&e, payload(), sizeof(e));
         CHECK_EQ(e.attr.mode, S_IFREG | 04711);
         CHECK(stat(host("suid2"), &st) == 0 && st.st_mode == (S_IFREG | 01711));
+        node = e.nodeid;
+    }
+    /* O_TRUNC opens: with FUSE_OPEN_KILL_SUIDGID (caller without
+     * CAP_FSETID) the set-uid bit goes, without it (root) it stays. */
+    {
+        struct fuse_open_in oi = {.flags = O_WRONLY | O_TRUNC};
+
+        CHECK_EQ(req(FUSE_OPEN, node, &oi, sizeof(oi)), 0);
+        CHECK_EQ(getattr(node, &mode), 0);
+        CHECK_EQ(mode, S_IFREG | 04711);
+        oi.open_flags = FUSE_OPEN_KILL_SUIDGID;
+        CHECK_EQ(req(FUSE_OPEN, node, &oi, sizeof(oi)), 0);
+        CHECK_EQ(getattr(node, &mode), 0);
+        CHECK_EQ(mode, S_IFREG | 0711);
     }
 }
 
@@ -518,6 +532,14 @@ static void test_device_nodes(void)
         }
         CHECK(seen);
         CHECK_EQ(req(FUSE_RELEASEDIR, FUSE_ROOT_ID, &ri, sizeof(ri)), 0);
+    }
+    /* Nor through CREATE without O_EXCL of the existing name. */
+    {
+        struct fuse_create_in ci = {.flags = O_RDWR | O_CREAT, .mode = 0644};
+
+        CHECK_EQ(
+            req(FUSE_CREATE, FUSE_ROOT_ID, b, named(b, &ci, sizeof(ci), "sda")),
+            -EACCES);
     }
     CHECK_EQ(remove_in(FUSE_UNLINK, FUSE_ROOT_ID, "null3"), 0);
     CHECK_EQ(remove_in(FUSE_UNLINK, FUSE_ROOT_ID, "null"), 0);
