@@ -129,6 +129,8 @@ int qcow2_l2_get(struct qcow2 *q, uint64_t off, bool fresh,
 int qcow2_refcount_get(struct qcow2 *q, uint64_t idx, uint64_t *rc);
 /* A new cluster with refcount 1; its host offset in (*off). */
 int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off);
+/* The cluster at host (off) allocated if it is free (else -EBUSY). */
+int qcow2_alloc_at(struct qcow2 *q, uint64_t off);
 /* Drop one reference to (count) clusters from host (off) after the next
  * flush has made the dropping table update durable. */
 int qcow2_free_later(struct qcow2 *q, uint64_t off, uint64_t count);

@@ -348,6 +348,42 @@ static int write_alloc(struct qcow2 *q, uint64_t vc, uint64_t in,
     return release(q, m);
 }
 
+/* Longest run of new clusters written with one pwritev. */
+#define ALLOC_RUN_MAX 256
+
+/*
+ * Whole clusters from (vc) on, as many as (max) bytes cover and the
+ * allocator hands out contiguously, written with one pwritev, then
+ * mapped.  Sequential writes to new space take this path.  Lock held.
+ */
+static int write_alloc_run(struct qcow2 *q, uint64_t vc, struct req *r,
+                           uint64_t done, uint64_t max, uint64_t *n_out)
+{
+    uint64_t host, k = 1;
+    struct cl_map m;
+    int rc = qcow2_alloc_cluster(q, &host), cnt;
+
+    if (rc < 0)
+        return rc;
+    while (k < ALLOC_RUN_MAX && (k + 1) * q->cs <= max) {
+        if (lookup(q, vc + k, false, &m) < 0 ||
+            (m.type == CL_NORMAL && (m.l2e & QCOW2_OFLAG_COPIED)) ||
+            qcow2_alloc_at(q, host + k * q->cs) < 0)
+            break;
+        k++;
+    }
+    *n_out = k * q->cs;
+    cnt = disk_iov_slice(r->iov, r->iovcnt, done, *n_out, r->sl);
+    rc = disk_file_pwritev(&q->f, r->sl, cnt, host);
+    for (uint64_t j = 0; j < k && rc == 0; j++) {
+        if ((rc = lookup(q, vc + j, true, &m)) < 0)
+            break;
+        set_entry(q, &m, (host + j * q->cs) | QCOW2_OFLAG_COPIED);
+        rc = release(q, &m);
+    }
+    return rc; /* on failure the unmapped clusters leak: still consistent */
+}
+
 int qcow2_pwritev(struct disk *d, const struct iovec *iov, int iovcnt,
                   uint64_t off)
 {
@@ -377,6 +413,9 @@ int qcow2_pwritev(struct disk *d, const struct iovec *iov, int iovcnt,
             pthread_mutex_unlock(&q->lock);
             rc = disk_file_pwritev(&q->f, r.sl, cnt, m.host + in);
             pthread_rwlock_unlock(&q->io_lock);
+        } else if (rc == 0 && in == 0 && n == q->cs) {
+            rc = write_alloc_run(q, vc, &r, done, len - done, &n);
+            pthread_mutex_unlock(&q->lock);
         } else {
             cnt = disk_iov_slice(iov, iovcnt, done, n, r.sl);
             if (rc == 0)

@@ -386,6 +386,28 @@ int qcow2_alloc_cluster(struct qcow2 *q, uint64_t *off)
     return 0;
 }
 
+int qcow2_alloc_at(struct qcow2 *q, uint64_t off)
+{
+    uint64_t idx = off / q->cs, bi = idx / q->rc_per_block, rc;
+    int r;
+
+    if (off % q->cs || idx >= QCOW2_OFFSET_MASK / q->cs ||
+        qcow2_overlaps_fixed(q, off, q->cs) || bi >= q->rt_entries ||
+        !q->rt[bi])
+        return -EBUSY;
+    if ((r = qcow2_refcount_get(q, idx, &rc)) < 0)
+        return r;
+    if (rc)
+        return -EBUSY;
+    if ((r = refcount_set(q, idx, 1)) < 0)
+        return r;
+    if (idx == q->free_hint)
+        q->free_hint = idx + 1;
+    q->file_end = MAX(q->file_end, (idx + 1) * q->cs);
+    q->need_sync = true;
+    return 0;
+}
+
 int qcow2_free_later(struct qcow2 *q, uint64_t off, uint64_t count)
 {
     uint64_t idx = off / q->cs;
