@@ -8,7 +8,7 @@
 #   demo   boots one friendly VM on BUILD_DIR/rootfs and shows its output;
 #          exits with the VM's status.
 #
-# Environment: E2E_HOST=direct|testhost forces the mode; E2E_TIMEOUT (s, 600)
+# Environment: E2E_HOST=direct|testhost forces the mode; E2E_TIMEOUT (s, 2400)
 # bounds the whole test host; E2E_VM_TIMEOUT (s, 60) each VM.
 set -euo pipefail
 mode=${1:?usage: e2e.sh check|demo BUILD_DIR}
@@ -25,7 +25,7 @@ where=${E2E_HOST:-}
 if [ -z "$where" ]; then
 	if hardware_kvm; then where=direct; else where=testhost; fi
 fi
-export TESTHOST_TIMEOUT=${E2E_TIMEOUT:-600}
+export TESTHOST_TIMEOUT=${E2E_TIMEOUT:-2400}
 
 # check_tap LOG: the plan is there, every planned test reported, none failed.
 check_tap() {
