@@ -644,6 +644,60 @@ static void test_hostile_read_only(void)
     teardown();
 }
 
+/* krun_add_disk3(direct_io): O_DIRECT, guest buffers and ranges not 4 KiB
+ * aligned (the library bounces what it must). */
+static void test_direct_io(void)
+{
+    struct disk_opts o = {
+        .format = DISK_FMT_RAW, .sync = DISK_SYNC_FULL, .direct_io = true};
+    static uint8_t want[DISK_SIZE];
+    char probe[] = "/tmp/test_blk_odirect.XXXXXX";
+    int pfd = mkstemp(probe), dfd;
+    uint8_t *src;
+
+    /* tmpfs has no O_DIRECT: nothing to test there. */
+    dfd = pfd < 0 ? -1 : open(probe, O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (pfd >= 0) {
+        close(pfd);
+        unlink(probe);
+    }
+    if (dfd < 0) {
+        t_diag("O_DIRECT unsupported in /tmp: direct I/O not tested");
+        return;
+    }
+    close(dfd);
+    setup_opts(o, 0, BASE_FEATURES | F(VIRTIO_BLK_F_FLUSH));
+    memcpy(want, pattern, DISK_SIZE);
+    src = fake_mem_at(&mem, DATA + 512);
+    for (unsigned int i = 0; i < 1536; i++)
+        src[i] = (uint8_t)(i * 3 + 11);
+    {
+        struct seg s[] = {{hdr(0, VIRTIO_BLK_T_OUT, 3), 16, false},
+                          {DATA + 512, 1536, false},
+                          STATUS_SEG(0)};
+
+        CHECK_EQ(submit(s, 3, NULL), VIRTIO_BLK_S_OK);
+    }
+    memcpy(want + 3 * 512, src, 1536);
+    CHECK(file_is(want));
+    {
+        struct seg s[] = {{hdr(0, VIRTIO_BLK_T_IN, 1), 16, false},
+                          {DATA + 0x3000 + 512, 700, true},
+                          {DATA + 0x5000 + 100, 5 * 512 - 700, true},
+                          STATUS_SEG(0)};
+
+        CHECK_EQ(submit(s, 4, NULL), VIRTIO_BLK_S_OK);
+        CHECK(memcmp(fake_mem_at(&mem, DATA + 0x3000 + 512), want + 512, 700) ==
+              0);
+        CHECK(memcmp(fake_mem_at(&mem, DATA + 0x5000 + 100), want + 512 + 700,
+                     5 * 512 - 700) == 0);
+    }
+    CHECK_EQ(discard(VIRTIO_BLK_T_WRITE_ZEROES, 1, 1, 0), VIRTIO_BLK_S_OK);
+    memset(want + 512, 0, 512);
+    CHECK(file_is(want));
+    teardown();
+}
+
 /* ---- EVENT_IDX ------------------------------------------------------------
  */
 
@@ -740,6 +794,7 @@ int main(void)
     RUN(test_hostile_no_status);
     RUN(test_hostile_chain_too_long);
     RUN(test_hostile_read_only);
+    RUN(test_direct_io);
     RUN(test_event_idx);
     RUN(test_workers_in_flight);
     return t_done();
