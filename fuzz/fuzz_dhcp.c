@@ -2,7 +2,8 @@
  * fuzz_dhcp.c: the guest init's DHCP reply parser (init/dhcp.c).  Input: a
  * reply as it would arrive on port 68; the first 6 bytes of chaddr and the
  * xid are taken from the input itself half the time, so that parsing gets
- * past the header checks.  Checks the lease's invariants.
+ * past the header checks.  Checks the lease's invariants; the same bytes
+ * also go through dhcp_udp_payload (the IPv4/UDP unwrapping).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = dhcp_parse(copy, size, xid, mac, &l);
     if (rc != 0 && rc != -22)
         abort();
+    {
+        /* The same bytes as an IPv4 packet from the packet socket. */
+        const uint8_t *pl;
+        struct dhcp_lease l2;
+        struct in_addr src;
+        size_t plen;
+
+        if (dhcp_udp_payload(copy, size, &pl, &plen, &src) == 0 &&
+            (pl < copy || pl + plen > copy + size ||
+             dhcp_parse(pl, plen, xid, mac, &l2) < -22))
+            abort();
+    }
     if (rc == 0 && (l.type <= 0 || l.type > 255 || l.prefix > 32 ||
                     l.prefix == 0 || l.mtu < DHCP_MTU_MIN ||
                     l.mtu > DHCP_MTU_MAX || l.nr_dns > DHCP_MAX_DNS))

@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -169,6 +171,29 @@ int dhcp_parse(const uint8_t *buf, size_t len, uint32_t xid,
     return lease->type > 0 ? 0 : -EINVAL;
 }
 
+int dhcp_udp_payload(const uint8_t *pkt, size_t len, const uint8_t **payload,
+                     size_t *plen, struct in_addr *src)
+{
+    size_t ihl, tot, ulen;
+
+    if (len < 20 || (pkt[0] >> 4) != 4)
+        return -EINVAL;
+    ihl = (size_t)(pkt[0] & 15) * 4;
+    tot = (size_t)pkt[2] << 8 | pkt[3];
+    if (ihl < 20 || tot < ihl + 8 || tot > len || pkt[9] != 17 /* UDP */ ||
+        (pkt[6] & 0x3f) != 0 || pkt[7] != 0) /* a fragment */
+        return -EINVAL;
+    if (((size_t)pkt[ihl + 2] << 8 | pkt[ihl + 3]) != 68)
+        return -EINVAL; /* not to the client port */
+    ulen = (size_t)pkt[ihl + 4] << 8 | pkt[ihl + 5];
+    if (ulen < 8 || ulen > tot - ihl)
+        return -EINVAL;
+    memcpy(src, pkt + 12, 4);
+    *payload = pkt + ihl + 8;
+    *plen = ulen - 8;
+    return 0;
+}
+
 /* ---- the exchange ------------------------------------------------------- */
 
 static long now_ms(void)
@@ -200,43 +225,83 @@ static int open_socket(const char *ifname)
 }
 
 /*
- * Send (pkt) and wait up to DHCP_TIMEOUT_MS for a reply of ours.  Returns
- * 0 with (*lease) and the sender in (*from), 1 on timeout, -errno.
+ * The receiving side: an IPv4 packet socket on (ifname).  Servers may
+ * answer by unicast to the offered address (Debian's passt 2023 ignores the
+ * broadcast flag), which the IP layer drops while eth0 has no address; a
+ * packet socket sees the reply anyway.
  */
-static int exchange(int fd, const uint8_t *pkt, size_t len, uint32_t xid,
-                    const uint8_t mac[6], struct dhcp_lease *lease,
-                    struct in_addr *from)
+static int open_packet_socket(const char *ifname)
+{
+    struct sockaddr_ll ll = {.sll_family = AF_PACKET,
+                             .sll_protocol = htons(ETH_P_IP),
+                             .sll_ifindex = (int)if_nametoindex(ifname)};
+    int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_IP));
+
+    if (fd < 0)
+        return -errno;
+    if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
+        int err = -errno;
+
+        close(fd);
+        return err;
+    }
+    return fd;
+}
+
+/*
+ * Send (pkt) on (fd) and wait up to DHCP_TIMEOUT_MS on (pfd) for a reply of
+ * ours.  Returns 0 with (*lease) and the sender in (*from), 1 on timeout,
+ * -errno.
+ */
+static int exchange_once(int fd, int pfd, const uint8_t *pkt, size_t len,
+                         uint32_t xid, const uint8_t mac[6],
+                         struct dhcp_lease *lease, struct in_addr *from)
 {
     struct sockaddr_in to = {.sin_family = AF_INET,
                              .sin_port = htons(67),
                              .sin_addr.s_addr = htonl(INADDR_BROADCAST)};
     long deadline = now_ms() + DHCP_TIMEOUT_MS;
-    uint8_t buf[1500];
+    uint8_t buf[2048];
 
     if (sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
         return -errno;
     for (;;) {
         long left = deadline - now_ms();
         struct timeval tv = {.tv_sec = 0, .tv_usec = left * 1000};
-        struct sockaddr_in src;
-        socklen_t sl = sizeof(src);
+        struct sockaddr_ll ll;
+        socklen_t sl = sizeof(ll);
+        const uint8_t *payload;
+        size_t plen;
         ssize_t n;
 
         if (left <= 0)
             return 1;
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src, &sl);
+        setsockopt(pfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        n = recvfrom(pfd, buf, sizeof(buf), 0, (struct sockaddr *)&ll, &sl);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 1;
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return -errno;
-        if (dhcp_parse(buf, (size_t)n, xid, mac, lease) == 0) {
-            *from = src.sin_addr;
+        if (ll.sll_pkttype == PACKET_OUTGOING)
+            continue; /* our own DISCOVER */
+        if (dhcp_udp_payload(buf, (size_t)n, &payload, &plen, from) == 0 &&
+            dhcp_parse(payload, plen, xid, mac, lease) == 0)
             return 0;
-        }
     }
+}
+
+/* exchange_once, sent a second time if the first got no answer: a lost
+ * first frame or a slow server costs one more timeout, never more. */
+static int exchange(int fd, int pfd, const uint8_t *pkt, size_t len,
+                    uint32_t xid, const uint8_t mac[6],
+                    struct dhcp_lease *lease, struct in_addr *from)
+{
+    int rc = exchange_once(fd, pfd, pkt, len, xid, mac, lease, from);
+
+    return rc == 1 ? exchange_once(fd, pfd, pkt, len, xid, mac, lease, from)
+                   : rc;
 }
 
 static int write_resolv_conf(const struct dhcp_lease *l)
@@ -309,7 +374,7 @@ int dhcp_configure(const char *ifname)
     struct dhcp_lease lease;
     uint8_t mac[6], pkt[DHCP_PACKET_MAX];
     size_t len;
-    int fd, rc = interface_mac(ifname, mac);
+    int fd, pfd, rc = interface_mac(ifname, mac);
 
     if (rc < 0)
         goto warn;
@@ -318,14 +383,21 @@ int dhcp_configure(const char *ifname)
         rc = fd;
         goto warn;
     }
+    pfd = open_packet_socket(ifname);
+    if (pfd < 0) {
+        rc = pfd;
+        close(fd);
+        goto warn;
+    }
     len = dhcp_build(pkt, sizeof(pkt), DHCP_DISCOVER, xid, mac, none, none);
-    rc = exchange(fd, pkt, len, xid, mac, &lease, &from);
+    rc = exchange(fd, pfd, pkt, len, xid, mac, &lease, &from);
     if (rc == 0 && lease.type == DHCP_OFFER) {
         /* §4.4: the server is the offer's sender. */
         len = dhcp_build(pkt, sizeof(pkt), DHCP_REQUEST, xid, mac, lease.yiaddr,
                          from.s_addr ? from : lease.server);
-        rc = exchange(fd, pkt, len, xid, mac, &lease, &from);
+        rc = exchange(fd, pfd, pkt, len, xid, mac, &lease, &from);
     }
+    close(pfd);
     close(fd);
     if (rc == 1)
         return 1; /* no server: silently done */

@@ -58,9 +58,18 @@ int dhcp_parse(const uint8_t *buf, size_t len, uint32_t xid,
                const uint8_t mac[6], struct dhcp_lease *lease);
 
 /*
+ * The UDP payload of the IPv4 packet (pkt, len) if it is an unfragmented
+ * UDP datagram to port 68 whose lengths fit: (*payload, *plen) and the
+ * source address (*src).  Returns 0 or -EINVAL.
+ */
+int dhcp_udp_payload(const uint8_t *pkt, size_t len, const uint8_t **payload,
+                     size_t *plen, struct in_addr *src);
+
+/*
  * Run DHCP on interface (ifname), which must be up, and apply the lease.
- * Returns 0, 1 if no server answered within the timeout, or a negative
- * errno (a warning was printed).
+ * Each message is sent at most twice, 100 ms apart: no server costs the boot
+ * 200 ms.  Returns 0, 1 if no server answered, or a negative errno (a
+ * warning was printed).
  */
 int dhcp_configure(const char *ifname);
 

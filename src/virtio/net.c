@@ -794,6 +794,10 @@ static uint32_t choose_offloads(struct net_backend *be, uint32_t req,
         f &= ~(uint32_t)NET_GUEST_GSO;
     if (!(f & NET_FEATURE_CSUM))
         f &= ~(uint32_t)NET_HOST_GSO;
+    /* Kernels without UFO on taps refuse the whole set: retry without. */
+    if (be->kind == VM_NET_TAP && net_backend_set_offload(be, f) < 0 &&
+        (f & NET_FEATURE_GUEST_UFO))
+        f &= ~(uint32_t)NET_FEATURE_GUEST_UFO;
     if (be->kind == VM_NET_TAP && net_backend_set_offload(be, f) < 0) {
         log_warn("%s: tap %s refuses offloads %#x: %m; receive offloads off",
                  name, be->path, f);

@@ -175,6 +175,38 @@ static void test_rejected(void)
     CHECK_EQ(dhcp_parse(b, reply(b, ok, 2), xid, mac, &l), -EINVAL);
 }
 
+/* The IPv4/UDP wrapping a packet socket hands over. */
+static void test_udp_payload(void)
+{
+    uint8_t p[28 + 4] = {0x45, 0,  0, 32, 0,  0,  0x40, 0, 64,  17,  0,   0,
+                         10,   9,  0, 1,  10, 9,  0,    2, /* src, dst */
+                         0,    67, 0, 68, 0,  12, 0,    0, 'a', 'b', 'c', 'd'};
+    const uint8_t *pl;
+    size_t n;
+    struct in_addr src;
+
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), 0);
+    CHECK(pl == p + 28);
+    CHECK_EQ(n, 4);
+    CHECK_EQ(src.s_addr, ip("10.9.0.1").s_addr);
+    CHECK_EQ(dhcp_udp_payload(p, 31, &pl, &n, &src), -EINVAL); /* tot > len */
+    p[25] = 13; /* UDP length past the IP packet */
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), -EINVAL);
+    p[25] = 7; /* shorter than a UDP header */
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), -EINVAL);
+    p[25] = 12, p[23] = 69; /* another port */
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), -EINVAL);
+    p[23] = 68, p[9] = 6; /* TCP */
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), -EINVAL);
+    p[9] = 17, p[6] = 0x20; /* more fragments */
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), -EINVAL);
+    p[6] = 0x40, p[0] = 0x4f; /* IHL 60: options past the packet */
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), -EINVAL);
+    p[0] = 0x65; /* IPv6 version nibble */
+    CHECK_EQ(dhcp_udp_payload(p, sizeof(p), &pl, &n, &src), -EINVAL);
+    CHECK_EQ(dhcp_udp_payload(p, 19, &pl, &n, &src), -EINVAL);
+}
+
 int main(void)
 {
     RUN(test_discover_bytes);
@@ -183,5 +215,6 @@ int main(void)
     RUN(test_defaults_and_clamps);
     RUN(test_bad_option_lengths);
     RUN(test_rejected);
+    RUN(test_udp_payload);
     return t_done();
 }
