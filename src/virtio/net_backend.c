@@ -117,7 +117,7 @@ static int dgram_bind(struct net_backend *be, int fd)
     rc = sockaddr_for(path, &sun);
     if (rc < 0)
         return rc;
-    unlink(path);
+    unlinkat(AT_FDCWD, path, 0); /* the syscall the seccomp lists allow */
     if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
         rc = -errno;
         log_error("unixgram: cannot bind %s: %s", path, strerror(-rc));
@@ -247,7 +247,7 @@ void net_backend_close(struct net_backend *be)
         close(be->fd);
     be->fd = -1;
     if (be->bound)
-        unlink(be->bound);
+        unlinkat(AT_FDCWD, be->bound, 0);
     free(be->bound);
     free(be->path);
     be->bound = be->path = NULL;

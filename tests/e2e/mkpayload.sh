@@ -34,6 +34,11 @@ if [ "$mode" = demo ]; then
 else
 	cp "$b/tests/e2e/e2e-client" "$out/bin/e2e-client"
 	cp "$b/tests/e2e/crun-replay" "$out/bin/crun-replay"
+	# the virtio-net cases' host programs, when installed (scripts/deps.sh)
+	for p in passt dnsmasq; do
+		f=$(PATH=$PATH:/usr/sbin command -v "$p" || true)
+		[ -n "$f" ] && cp "$f" "$out/bin/$p"
+	done
 	cp -r "$here/configs" "$out/configs"
 	for t in mke2fs debugfs e2fsck qemu-img; do
 		p=$(PATH=$PATH:/sbin:/usr/sbin command -v "$t") ||

@@ -52,6 +52,11 @@ extract_kernel() {
 		elif [ -f "$kd/$m.ko.xz" ]; then xz -dc "$kd/$m.ko.xz" >"$work/root/lib/kvm/$(basename "$m").ko"
 		else echo "Bail out! module $m not in $deb" >&2; exit 1; fi
 	done
+	# Optional (virtio-net cases: a tap, a dummy uplink for passt).
+	for m in drivers/net/tun drivers/net/dummy; do
+		if [ -f "$kd/$m.ko" ]; then cp "$kd/$m.ko" "$work/root/lib/kvm/"
+		elif [ -f "$kd/$m.ko.xz" ]; then xz -dc "$kd/$m.ko.xz" >"$work/root/lib/kvm/$(basename "$m").ko"; fi
+	done
 	rm -rf "$work/kdeb"
 }
 
@@ -76,8 +81,9 @@ build() {
 	install -m 0755 "$here/testhost-init.sh" "$r/init"
 	cp -a "$payload" "$r/payload"
 	add_libs "$r"
-	echo "root:x:0:0:root:/root:/bin/sh" >"$r/etc/passwd"
-	echo "root:x:0:" >"$r/etc/group"
+	# passt, started as root, changes to nobody
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$r/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 	(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 	gcc -O2 -o "$work/tsckhz" "$here/tsckhz.c"
 }
