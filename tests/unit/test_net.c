@@ -20,6 +20,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -658,6 +659,80 @@ static void test_tap(void)
     teardown();
 }
 
+/* Path mode (§5.4): unixgram binds its own socket under $TMPDIR, sends the
+ * VFKT greeting and talks to the peer's path; unixstream connects. */
+static void test_path_modes(void)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX}, from;
+    socklen_t fl = sizeof(from);
+    struct vm_net cfg = {.backend = VM_NET_UNIXGRAM,
+                         .fd = -1,
+                         .flags = NET_FLAG_VFKIT,
+                         .features = COMPAT_NET_FEATURES};
+    struct virtio_net_hdr_v1 h = {0};
+    char dir[] = "/tmp/ckrun-net-XXXXXX", path[128], bound[128];
+    uint8_t frame[200], got[300];
+    int lsn;
+    uint64_t b;
+
+    CHECK(mkdtemp(dir) != NULL);
+    setenv("TMPDIR", dir, 1);
+    snprintf(path, sizeof(path), "%s/peer.sock", dir);
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    peer = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    CHECK_EQ(bind(peer, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    cfg.path = path;
+    memcpy(cfg.mac, mac, 6);
+    fake_mem_init(&mem, 0, RAM_SIZE);
+    CHECK_EQ(net_create(&mem.gm, &cfg, "eth0", &dev), 0);
+    /* Nothing connects before DRIVER_OK (lazily, §2.7). */
+    CHECK_EQ(recv(peer, got, sizeof(got), MSG_DONTWAIT), -1);
+    CHECK_EQ(start_dev(BASE_FEATURES | 1ULL << VIRTIO_NET_F_CSUM), S_ALL);
+    CHECK_EQ(recvfrom(peer, got, sizeof(got), 0, (struct sockaddr *)&from, &fl),
+             4);
+    CHECK(memcmp(got, "VFKT", 4) == 0);
+    snprintf(bound, sizeof(bound), "%s/krun-net-%d-", dir, (int)getpid());
+    CHECK(strncmp(from.sun_path, bound, strlen(bound)) == 0);
+    fill(frame, sizeof(frame), 8);
+    post_tx(&h, frame, sizeof(frame), 1);
+    kick(1);
+    CHECK(wait_used(txq, 1));
+    CHECK_EQ(recv(peer, got, sizeof(got), 0), (ssize_t)sizeof(frame));
+    CHECK(memcmp(got, frame, sizeof(frame)) == 0);
+    b = post_rx(2048, 1);
+    CHECK_EQ(sendto(peer, frame, 150, 0, (struct sockaddr *)&from, fl), 150);
+    CHECK(wait_used(rxq, 1));
+    CHECK_EQ(fake_vq_used_elem(rxq, 0).len, NET_HDR_LEN + 150);
+    CHECK(memcmp(fake_mem_at(&mem, b + NET_HDR_LEN), frame, 150) == 0);
+    teardown();
+    /* The bound socket is removed with the device. */
+    CHECK(access(from.sun_path, F_OK) != 0);
+    unlink(path);
+
+    /* unixstream: connect() to a listener at the path. */
+    cfg.backend = VM_NET_UNIXSTREAM;
+    cfg.flags = 0;
+    lsn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK_EQ(bind(lsn, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    CHECK_EQ(listen(lsn, 1), 0);
+    fake_mem_init(&mem, 0, RAM_SIZE);
+    CHECK_EQ(net_create(&mem.gm, &cfg, "eth0", &dev), 0);
+    CHECK_EQ(start_dev(BASE_FEATURES), S_ALL);
+    peer = accept4(lsn, NULL, NULL, SOCK_CLOEXEC);
+    CHECK(peer >= 0);
+    post_tx(&h, frame, 60, 1);
+    kick(1);
+    CHECK(wait_used(txq, 1));
+    CHECK(peer_read(got, 4 + 60));
+    CHECK_EQ(ntohl(*(uint32_t *)got), 60);
+    CHECK(memcmp(got + 4, frame, 60) == 0);
+    teardown();
+    close(lsn);
+    unlink(path);
+    rmdir(dir);
+    unsetenv("TMPDIR");
+}
+
 static void test_bad_fd(void)
 {
     struct vm_net cfg = {.backend = VM_NET_UNIXSTREAM, .fd = 1000};
@@ -687,6 +762,7 @@ int main(void)
     RUN(test_tx_backpressure);
     RUN(test_peer_dies);
     RUN(test_tap);
+    RUN(test_path_modes);
     RUN(test_bad_fd);
     free(rxq);
     free(txq);
