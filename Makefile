@@ -90,10 +90,14 @@ $(LIB_FILE): $(LIB_OBJS) libkrun.map
 $(INTERNAL_A): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
+# The .pc is generated again by install-lib, so that it names the PREFIX/LIBDIR
+# of the install, not those of an earlier plain `make`.
+PC_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' libkrun.pc.in
+
 $(B)/libkrun.pc: libkrun.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
+	$(PC_SUBST) >$@
 
 ALL += $(LIB_FILE) $(B)/libkrun.pc
 
@@ -191,7 +195,8 @@ install-lib: all
 	ln -sf libkrun.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libkrun.so
 	install -m 0644 include/libkrun.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 0644 $(B)/libkrun.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(PC_SUBST) >$(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
+	chmod 0644 $(DESTDIR)$(LIBDIR)/pkgconfig/libkrun.pc
 
 clean:
 	rm -rf build

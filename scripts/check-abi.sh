@@ -8,6 +8,13 @@
 #     pkg-config: a C client compiles, links and runs against it.
 #  4. The header compiles as C99, C11 and C++ with -Wall -Wextra -Werror
 #     -pedantic, with gcc and (if present) clang.
+#  5. crun <= 1.20's order (issue 11): libkrun.so.1 loaded by soname, then
+#     chroot into an empty directory, then krun_create_ctx/krun_start_enter:
+#     the kernel bundle (a stand-in libkrunfw.so.5) is still found, so the
+#     start gets as far as /dev/kvm; with no bundle anywhere, "no kernel".
+#  6. `make install-lib` with PREFIX/LIBDIR/DESTDIR other than those of the
+#     build writes a libkrun.pc with the install's paths (issue 11), and a
+#     client builds with it against the staged tree.
 # Prints TAP and "check-abi: N passed, N failed"; exits non-zero on failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -126,6 +133,65 @@ for cc in $cxx; do
 		-I"$prefix/include" - <<<'#include <libkrun.h>
 int main() { return krun_create_ctx() < 0; }'
 done
+
+# 5. Kernel bundle found although the client chroots before creating a VM.
+mkdir -p "$tmp/fw" "$tmp/empty"
+check "stand-in libkrunfw.so.5 and the chroot client build" sh -c "
+	gcc -std=gnu11 -Wall -Wextra -Werror -shared -fPIC -Wl,-soname,libkrunfw.so.5 \
+		-o '$tmp/fw/libkrunfw.so.5' tests/abi/fake_krunfw.c &&
+	gcc -std=gnu11 -Wall -Wextra -Werror -o '$tmp/chroot_client' \
+		tests/abi/chroot_client.c -ldl"
+chroot_run() { # chroot_run LD_LIBRARY_PATH: client output in $tmp/cr.out/.err
+	env LD_LIBRARY_PATH="$1" "$tmp/chroot_client" "$tmp/empty" \
+		>"$tmp/cr.out" 2>"$tmp/cr.err"
+}
+chroot_run "$libdir:$tmp/fw"
+check "chroot after loading: bundle found, start fails only at /dev/kvm (-EINVAL)" sh -c "
+	cat '$tmp/cr.out' '$tmp/cr.err'
+	grep -qx 'rc=-22' '$tmp/cr.out' &&
+	grep -q 'cannot create the KVM VM: No such file or directory' '$tmp/cr.err' &&
+	! grep -q 'libkrunfw' '$tmp/cr.err'"
+chroot_run "$libdir"
+check "chroot with no libkrunfw.so.5 anywhere: -ENOENT, 'no kernel'" sh -c "
+	cat '$tmp/cr.out' '$tmp/cr.err'
+	grep -qx 'rc=-2' '$tmp/cr.out' &&
+	grep -q \"Couldn't find or load libkrunfw.so.5\" '$tmp/cr.err'"
+
+# 6. The installed .pc follows the install's PREFIX/LIBDIR, not the build's.
+#    install-lib's prerequisite "all" is not remade (-o all): only the library
+#    is needed, and it is a prerequisite of check-abi.  A plain make, not a
+#    recursive one: check-make's dry run must not run this script.
+unset PKG_CONFIG_PATH
+install_pc() { # install_pc DESTDIR make-vars...: stage install-lib
+	local dest=$1
+	shift
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -o all \
+		B="$B" DESTDIR="$dest" "$@" install-lib
+}
+check "make install-lib PREFIX=/usr DESTDIR=... stages" install_pc "$tmp/d1" PREFIX=/usr
+pcdir=$tmp/d1/usr/lib64/pkgconfig
+check "installed libkrun.pc: prefix=/usr, libdir=/usr/lib64, -I/usr/include" sh -c "
+	cat '$pcdir/libkrun.pc'
+	[ \"\$(PKG_CONFIG_LIBDIR='$pcdir' pkg-config --variable=prefix libkrun)\" = /usr ] &&
+	[ \"\$(PKG_CONFIG_LIBDIR='$pcdir' pkg-config --variable=libdir libkrun)\" = /usr/lib64 ] &&
+	[ \"\$(PKG_CONFIG_LIBDIR='$pcdir' PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 pkg-config --cflags libkrun | xargs)\" = -I/usr/include ] &&
+	grep -qx 'Libs: -L\${libdir} -lkrun' '$pcdir/libkrun.pc'"
+# shellcheck disable=SC2046
+check "C client links against the staged install through its libkrun.pc" \
+	gcc -std=c11 -Wall -Wextra -Werror -o "$tmp/client2" "$tmp/client.c" \
+	$(PKG_CONFIG_LIBDIR="$pcdir" PKG_CONFIG_SYSROOT_DIR="$tmp/d1" \
+		PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 \
+		pkg-config --cflags --libs libkrun)
+check "C client runs against the staged install" \
+	env LD_LIBRARY_PATH="$tmp/d1/usr/lib64" "$tmp/client2"
+check "make install-lib PREFIX=/opt/ck LIBDIR=/opt/ck/lib DESTDIR=... stages" \
+	install_pc "$tmp/d2" PREFIX=/opt/ck LIBDIR=/opt/ck/lib
+pcdir=$tmp/d2/opt/ck/lib/pkgconfig
+check "installed libkrun.pc: libdir=/opt/ck/lib, includedir=/opt/ck/include" sh -c "
+	cat '$pcdir/libkrun.pc'
+	[ \"\$(PKG_CONFIG_LIBDIR='$pcdir' pkg-config --variable=libdir libkrun)\" = /opt/ck/lib ] &&
+	[ \"\$(PKG_CONFIG_LIBDIR='$pcdir' pkg-config --variable=includedir libkrun)\" = /opt/ck/include ] &&
+	[ -e '$tmp/d2/opt/ck/lib/libkrun.so.1' ]"
 
 echo "1..$n"
 echo "check-abi: $passed passed, $failed failed"

@@ -71,6 +71,20 @@ void fwlib_load(void)
     pthread_once(&fwlib_once, fwlib_do_load);
 }
 
+/*
+ * Beyond upstream: load the bundle when libkrun.so.1 itself is loaded, while
+ * the host file system is still visible.  crun <= 1.20 calls
+ * krun_create_ctx() only after pivot_root into the container, where
+ * libkrunfw.so.5 cannot be found by host path any more.  The bundle is
+ * mapped, not read, so this costs a clean-page mapping (see the commit that
+ * added it for the measured dlopen() cost); a failure is remembered and
+ * reported by krun_start_enter() as before.
+ */
+__attribute__((constructor)) static void fwlib_load_early(void)
+{
+    fwlib_load();
+}
+
 bool fwlib_available(void)
 {
     fwlib_load();

@@ -1,9 +1,11 @@
 /*
  * fwlib.h: the guest kernel bundle, libkrunfw.so.5 (ABI 5).  Loaded with
- * dlopen() once per process by the first krun_create_ctx(), as upstream
- * libkrun does, so that clients which later change mount namespace (crun)
- * still find it.  A failed load is remembered, not reported, until the kernel
- * is needed.  Loading starts no thread and keeps no fd besides the mapping.
+ * dlopen() once per process, by a constructor when libkrun.so.1 is loaded
+ * (beyond upstream, which loads it in the first krun_create_ctx()), so that
+ * clients which change mount namespace or root before creating a context
+ * (crun <= 1.20) still find it.  A failed load is remembered, not reported,
+ * until the kernel is needed.  Loading starts no thread and keeps no fd
+ * besides the mapping.
  */
 #ifndef KRUN_FWLIB_H
 #define KRUN_FWLIB_H
