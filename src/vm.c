@@ -19,6 +19,7 @@
 #include "kvm/x86/elf.h"
 #include "kvm/x86/layout.h"
 #include "kvm/x86/legacy.h"
+#include "hostfd.h"
 #include "log.h"
 #include "mem.h"
 #include "hostsig.h"
@@ -165,6 +166,7 @@ static void vm_exit(struct ev_source *src, uint32_t events)
     log_debug("VM exit, status %d", status);
     vm_stop_vcpus(vm);
     vm_drain_output(vm);
+    hostfd_restore();
     term_restore_all();
     _exit(status);
 }

@@ -19,6 +19,7 @@
 #include "drain.h"
 #include "evloop.h"
 #include "iov.h"
+#include "hostfd.h"
 #include "log.h"
 #include "term.h"
 #include "util.h"
@@ -624,14 +625,6 @@ static bool pollable(int fd)
     return ok;
 }
 
-static void set_nonblock(int fd)
-{
-    int fl = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
-
-    if (fl >= 0)
-        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 int console_create(const struct guest_mem *gm, struct evloop *loop,
                    const struct console_port_cfg *ports, unsigned int nports,
                    struct virtio_dev **out)
@@ -668,9 +661,9 @@ int console_create(const struct guest_mem *gm, struct evloop *loop,
             con->config.cols = htole16(p->cfg.cols);
             con->config.rows = htole16(p->cfg.rows);
         }
-        set_nonblock(p->cfg.in_fd);
+        hostfd_set_nonblock(p->cfg.in_fd);
         p->in_file = p->cfg.in_fd >= 0 && !pollable(p->cfg.in_fd);
-        set_nonblock(p->cfg.out_fd);
+        hostfd_set_nonblock(p->cfg.out_fd);
     }
     *out = &con->vdev;
     return 0;

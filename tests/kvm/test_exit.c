@@ -30,6 +30,30 @@ static void test_reset_exits_0(void)
     CHECK_EQ(r.status, 0);
 }
 
+/* The VM's host fds come back as the caller gave them: a serial console on
+ * a pipe the caller still holds is blocking again after the exit (the UART
+ * makes its dup non-blocking, which changes the shared description: before
+ * hostfd_restore() the caller's pipe stayed O_NONBLOCK after the VM). */
+static int held_pipe[2];
+
+static int add_held_serial(uint32_t ctx, void *arg)
+{
+    return krun_add_serial_console_default(ctx, -1, held_pipe[1]);
+}
+
+static void test_exit_restores_fd_flags(void)
+{
+    struct guest_result r;
+    struct guest_opts o = {.cmdline = "test=serial", .setup = add_held_serial};
+
+    CHECK_EQ(pipe(held_pipe), 0);
+    CHECK(guest_run(&o, &r) == 0);
+    CHECK_EQ(r.status, 0);
+    CHECK_EQ(fcntl(held_pipe[1], F_GETFL) & O_NONBLOCK, 0);
+    close(held_pipe[0]);
+    close(held_pipe[1]);
+}
+
 static void test_hlt_stops_cleanly(void)
 {
     struct guest_result r;
@@ -233,6 +257,7 @@ int main(void)
 {
     guest_require_kvm();
     RUN(test_reset_exits_0);
+    RUN(test_exit_restores_fd_flags);
     RUN(test_hlt_stops_cleanly);
     RUN(test_triple_fault_is_an_error);
     RUN(test_chosen_status);

@@ -10,6 +10,7 @@
 #include "evloop.h"
 #include "kvm/kvm.h"
 #include "kvm/x86/layout.h"
+#include "hostfd.h"
 #include "log.h"
 #include "term.h"
 #include "util.h"
@@ -413,7 +414,7 @@ static void uart_init(struct legacy *lg, unsigned int i, int in_fd, int out_fd)
                  u->port, out_fd, strerror(errno));
     /* Never block a vCPU on a full host fd: tx[] holds the bytes. */
     if (u->out_fd >= 0)
-        fcntl(u->out_fd, F_SETFL, fcntl(u->out_fd, F_GETFL) | O_NONBLOCK);
+        hostfd_set_nonblock(u->out_fd); /* shares the caller's flags */
     u->in_src = (struct ev_source){.fd = in_fd, .fn = uart_input_ready};
     u->out_src = (struct ev_source){.fd = u->out_fd, .fn = uart_output_ready};
     u->mcr = 0x08; /* OUT2 */
