@@ -9,7 +9,8 @@
 #          exits with the VM's status.
 #
 # Environment: E2E_HOST=direct|testhost forces the mode; E2E_TIMEOUT (s, 2400)
-# bounds the whole test host; E2E_VM_TIMEOUT (s, 60) each VM.
+# bounds the whole test host; E2E_VM_TIMEOUT (s, 60) each VM; E2E_ONLY (an
+# extended regular expression) runs only the cases whose description matches.
 set -euo pipefail
 mode=${1:?usage: e2e.sh check|demo BUILD_DIR}
 b=${2:?usage: e2e.sh check|demo BUILD_DIR}

@@ -12,6 +12,8 @@
 #   bin/mke2fs, debugfs, e2fsck, qemu-img (e2e only): the disk cases make images
 #             in the test host and read them back after the VM
 #   run       tests/e2e/run (e2e) or tests/e2e/demo-run (demo)
+#   only      (e2e, when E2E_ONLY is set) the regular expression of the cases
+#             to run
 set -euo pipefail
 b=${1:?usage: mkpayload.sh BUILD_DIR OUT_DIR [e2e|demo]}
 out=${2:?usage: mkpayload.sh BUILD_DIR OUT_DIR [e2e|demo]}
@@ -46,4 +48,7 @@ else
 		cp "$p" "$out/bin/$t"
 	done
 	install -m 0755 "$here/run" "$out/run"
+	# E2E_ONLY (an extended regular expression): only the cases whose
+	# description matches run; the others are reported as skipped.
+	if [ -n "${E2E_ONLY:-}" ]; then printf '%s\n' "$E2E_ONLY" >"$out/only"; fi
 fi

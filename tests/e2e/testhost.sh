@@ -119,5 +119,12 @@ run() {
 	fi
 }
 
+# One test host at a time on this machine: two of them (QEMU TCG, one vCPU
+# each) on a 2-core machine slow each other's guests into their timeouts.
+exec 9>"$cache/testhost.lock"
+if ! flock -n 9; then
+	echo "# testhost: waiting for another test host on this machine ($cache/testhost.lock)" >&2
+	flock 9
+fi
 build
 run
