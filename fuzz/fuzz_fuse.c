@@ -4,50 +4,32 @@
  * each as long as its header's len says (bounded by what is left); every
  * request is split into two iovecs at a point taken from its first byte, to
  * exercise the cursor.  An INIT is sent first so every opcode is reachable;
- * the backend is reset (as by DESTROY) after each input.
+ * the backend is reset (as by DESTROY) after each input.  The share is
+ * tests/lib/fuse_scratch.c's (a private tmpfs where the process may mount
+ * one), kept across inputs.
  */
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fuse/passthrough.h"
 #include "fuse/server.h"
+#include "fuse_scratch.h"
 
+static struct fuse_scratch scratch;
 static struct fs_backend be;
 static uint8_t out[1 << 21];
 
 static int setup(void)
 {
-    static char dir[] = "/tmp/ckrun-fuzz-fuse-XXXXXX";
-    char p[64];
-    FILE *f;
-
-    if (!mkdtemp(dir))
+    if (fuse_scratch_setup(&scratch, "fuzz-fuse") < 0)
         return -1;
-    snprintf(p, sizeof(p), "%s/file", dir);
-    f = fopen(p, "w");
-    if (f) {
-        fputs("some data\n", f);
-        fclose(f);
-    }
-    snprintf(p, sizeof(p), "%s/sub", dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof(p), "%s/link", dir);
-    symlink("/etc/passwd", p);
-    return passthrough_create(&(struct passthrough_config){.root = dir}, &be);
+    return passthrough_create(
+        &(struct passthrough_config){.root = scratch.root}, &be);
 }
 
 static void send_one(struct fuse_server *srv, const uint8_t *d, size_t len)
 {
-    size_t cut = len ? d[0] % (len + 1) : 0;
-    struct iovec in[2] = {{(void *)(uintptr_t)d, cut},
-                          {(void *)(uintptr_t)(d + cut), len - cut}};
-    struct iovec ov[2] = {{out, 100}, {out + 100, sizeof(out) - 100}};
-
-    fuse_server_handle(srv, in, 2, ov, 2);
+    fuse_scratch_send(&scratch, srv, d, len, out, sizeof(out));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
