@@ -233,6 +233,19 @@ void pt_handle_put(struct pt_fs *p, struct pt_handle *h)
     pthread_mutex_unlock(&p->hlock);
 }
 
+int pt_handle_sync(struct pt_fs *p, uint64_t fh, uint64_t id, bool dir,
+                   bool datasync)
+{
+    struct pt_handle *h = pt_handle_get(p, fh, id, dir);
+    int rc;
+
+    if (!h)
+        return -EBADF;
+    rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
+    pt_handle_put(p, h);
+    return rc;
+}
+
 /* Take (h) out of the table (hlock held). */
 static void handle_unlist(struct pt_fs *p, struct pt_handle *h)
 {

@@ -98,6 +98,10 @@ int pt_handle_add(struct pt_fs *p, struct inode *ino, int fd, bool dir,
 struct pt_handle *pt_handle_get(struct pt_fs *p, uint64_t fh, uint64_t id,
                                 bool dir);
 void pt_handle_put(struct pt_fs *p, struct pt_handle *h);
+/* FSYNC / FSYNCDIR: fsync or fdatasync the handle (fh) of node (id), a
+ * directory handle iff (dir).  0 or -errno (-EBADF for a bad handle). */
+int pt_handle_sync(struct pt_fs *p, uint64_t fh, uint64_t id, bool dir,
+                   bool datasync);
 /* Unlist handle (fh) of kind (dir) (RELEASE): later gets fail; the
  * table's reference goes to the caller, who puts it.  NULL if there is no
  * such handle (a second RELEASE). */

@@ -132,15 +132,7 @@ int pt_releasedir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh)
 int pt_fsyncdir(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
                 bool datasync)
 {
-    struct pt_fs *p = fs;
-    struct pt_handle *h = pt_handle_get(p, fh, id, true);
-    int rc;
-
-    if (!h)
-        return -EBADF;
-    rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
-    pt_handle_put(p, h);
-    return rc;
+    return pt_handle_sync(fs, fh, id, true, datasync);
 }
 
 /* SYNCFS needs an fd that is really open (syncfs(2) of an O_PATH fd is

@@ -327,15 +327,7 @@ int pt_release(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
 int pt_fsync(void *fs, const struct fs_req *r, uint64_t id, uint64_t fh,
              bool datasync)
 {
-    struct pt_fs *p = fs;
-    struct pt_handle *h = pt_handle_get(p, fh, id, false);
-    int rc;
-
-    if (!h)
-        return -EBADF;
-    rc = (datasync ? fdatasync(h->fd) : fsync(h->fd)) < 0 ? -errno : 0;
-    pt_handle_put(p, h);
-    return rc;
+    return pt_handle_sync(fs, fh, id, false, datasync);
 }
 
 /* close(2) in the guest: POSIX locks of the closing process (lock_owner)
